@@ -632,6 +632,15 @@ def _buy(state, run, bar, at, side, costs, fractions, setup, carry, limit, stop,
     return True
 
 
+@_bare
+def _buy_at(state, run, bar, at, side, costs, fractions, setup, carry, limit, stop,
+            order) -> bool:  # fmt: skip
+    """``_buy`` as a call, where entries are few (an entry order's fill, once an order): one
+    compiled copy for every walk instead of one inlined into each, which the step's cold
+    compile pays for."""
+    return _buy(state, run, bar, at, side, costs, fractions, setup, carry, limit, stop, order)
+
+
 @_inlined
 def _entry_shares(fs, at, price, costs, fractions, setup) -> float:
     """The shares an entry at ``price`` (its order's price ``at``) buys: by the size series'
@@ -841,8 +850,8 @@ def _fill_order(state, run, bar, o, h, lo, c, costs, fractions, setup) -> None:
         price = np.nan  # no volume left on the bar: the order stays pending
     if price == price:
         kind = setup[KIND]
-        if _buy(state, run, bar, price, side, costs, fractions, setup, kind, fs[O_LIMIT],
-                fs[O_STOP], k):  # fmt: skip
+        if _buy_at(state, run, bar, price, side, costs, fractions, setup, kind, fs[O_LIMIT],
+                   fs[O_STOP], k):  # fmt: skip
             j = ns[N_HELD] - 1
             order[5], order[6], order[7] = FILLED, bar, held[j, ENTRY_PRICE]
             ns[FRESH] = np.int64(held[j, UID])
