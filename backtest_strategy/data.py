@@ -36,10 +36,11 @@ class _Array(np.ndarray):
         return array
 
     def __array_finalize__(self, parent: Any) -> None:
-        # a view or a result takes the label of the array it came from; made from anything
-        # else (``np.asarray(...).view``, unpickling) it starts with the defaults
+        # a view or a result takes the label of the array it came from (an instance's own,
+        # or a revealed view's class's: ``revealed``); made from anything else
+        # (``np.asarray(...).view``, unpickling) it starts with the defaults
         if isinstance(parent, _Array):
-            self.__dict__.update(parent.__dict__)
+            self.__dict__.update(name=parent.name, _index=parent._index, _opts=parent._opts)
         else:
             self.__dict__.update(name="", _index=None, _opts={})
 
@@ -77,6 +78,31 @@ class _Array(np.ndarray):
 
 class _Indicator(_Array):
     """An array declared with ``Strategy.I``: revealed bar by bar in ``next``."""
+
+
+def revealed(indicator: _Indicator) -> _Indicator:
+    """``indicator``'s values as an array whose views (the bar-by-bar reveal, slices,
+    results) carry its label on their class, not each in its own ``__dict__``: numpy then
+    calls no Python ``__array_finalize__`` for them (a view 0.11 µs instead of 0.27), which
+    the host makes for every indicator on every bar. Still an ``_Indicator`` of the same
+    name, index and options."""
+    cls = type(indicator)
+    labels = {"name": indicator.name, "_index": indicator._index, "_opts": indicator._opts}
+    members = {**labels, "__array_finalize__": _FINALIZE, "__reduce__": _reduce_revealed}
+    shown = type(cls.__name__, (cls,), members)
+    shown.__qualname__, shown.__module__ = cls.__qualname__, cls.__module__
+    return np.asarray(indicator).view(shown)
+
+
+_FINALIZE = np.ndarray.__array_finalize__
+"""ndarray's own ``__array_finalize__``, which numpy does not call."""
+
+
+def _reduce_revealed(array: _Indicator) -> Any:
+    """A revealed view pickles as the plain ``_Indicator`` it shows (its class is made per
+    indicator and cannot be imported)."""
+    plain = _Indicator(np.asarray(array), name=array.name, index=array._index, **array._opts)
+    return plain.__reduce__()
 
 
 class _Column:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backtest_strategy.data import _Data, _Indicator
+from backtest_strategy.data import _Data, _Indicator, revealed
 from backtest_strategy.refs import Refs, aligned, loaded, ticker_of
 from backtest_strategy.strategy import Order, Position, Strategy, Trade
 
@@ -74,7 +74,7 @@ class Host:
         self.strategy.init()
         self.data._update()
         self._indicators = [  # each revealed bar by bar; a 2-d one (``rows``) by its columns
-            (attr, value, value.ndim != 1)
+            (attr, revealed(value), value.ndim != 1)
             for attr, value in self.strategy.__dict__.items()
             if isinstance(value, _Indicator)
         ]

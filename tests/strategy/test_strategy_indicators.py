@@ -6,6 +6,7 @@ sandbox (which loads the rules' numpy-only indicator modules alone, not the pack
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from backtest_strategy import Backtest, Strategy
@@ -102,3 +103,30 @@ def test_the_sandbox_loads_the_indicator_modules_alone_not_the_rules_package():
         probe, "Named", {}, random_frame(13, 60), book_costs(10_000), limits=LIMITS
     )
     assert outcome.status == "SUCCEEDED", outcome.failure
+
+
+def test_a_revealed_indicator_keeps_its_label_on_every_view_and_result():
+    """The host reveals each indicator bar by bar through views whose label lives on their
+    class (``backtest_strategy.data.revealed``: no Python ``__array_finalize__`` a bar):
+    slices, 2-d rows and results, alone or with a data column, still carry the name, the
+    bars' index and the options."""
+    from backtest_strategy.data import _Array, _Indicator, revealed
+
+    index = pd.date_range("2021-01-04", periods=6, freq="D")
+    one = _Indicator(np.arange(6.0), name="SMA(3)", index=index, overlay=True)
+    two = _Indicator(np.arange(12.0).reshape(2, 6), name="BB", index=index, overlay=False)
+    close = _Array(np.linspace(10, 15, 6), name="Close", index=index)
+    shown_one, shown_two = revealed(one), revealed(two)
+    for view in (
+        shown_one[:4],
+        shown_one[:4][-2:],
+        shown_one[:4] * 2 - 1,
+        close[:4] - shown_one[:4],
+    ):
+        assert isinstance(view, _Array) and view.name in ("SMA(3)", "Close")
+        assert view.s.index.equals(index[: len(view)])
+    assert isinstance(shown_one[:4], _Indicator) and shown_one[:4]._opts == {"overlay": True}
+    assert (shown_one[:4] * 2 - 1).name == "SMA(3)"
+    rows = shown_two[..., :3]
+    assert rows.shape == (2, 3) and rows.df.columns.tolist() == ["BB", "BB"]
+    assert float(rows) == float(two[..., :3]) == 8.0 and float(shown_one[:4]) == 3.0
