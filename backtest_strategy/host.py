@@ -83,16 +83,17 @@ class Host:
     def next(self, state: dict) -> list[dict]:
         """The strategy's decisions on the bar of ``state`` (``engine.broker.book``'s
         ``Book.state``), after reading it."""
-        bar = state["bar"]
-        self.data._set_length(bar + 1)
-        for other in self._ref_data.values():
-            other._set_length(bar + 1)
+        length = state["bar"] + 1
+        self.data._set_length(length)
+        if self._ref_data:
+            for other in self._ref_data.values():
+                other._set_length(length)
         strategy = self.strategy
         for attr, indicator, rows in self._indicators:
-            setattr(strategy, attr, indicator[..., : bar + 1] if rows else indicator[: bar + 1])
+            setattr(strategy, attr, indicator[..., :length] if rows else indicator[:length])
         self._read(state)
         self._decisions = []
-        self.strategy.next()
+        strategy.next()
         return self._decisions
 
     def _read(self, state: dict) -> None:

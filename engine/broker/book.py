@@ -159,6 +159,8 @@ class Book:
     _next_own: int = field(init=False, default=-1)
     _reported: int = field(init=False, default=0)
     _acted: int = field(init=False, default=-1)
+    _recorded: tuple[int, float] = field(init=False, default=(-1, 0.0))
+    """The last bar ``advance`` worked and the equity it recorded there, as a float."""
     _shown: tuple[list[dict], list[dict]] | None = field(init=False, default=None)
     """The open trades and pending orders as the last state showed them (None: changed
     since)."""
@@ -255,7 +257,9 @@ class Book:
             self.equity[bar:] = 0.0
             self.broke = True
             size = self.position_size()
+            equity = 0.0
         self.position[bar] = size
+        self._recorded = (bar, equity)
 
     def advance_to(self, bar: int, end: int) -> None:
         """``advance`` of each bar from ``bar`` up to ``end`` (excluded), none of them given a
@@ -323,9 +327,12 @@ class Book:
                 [trade.as_dict() for trade in self.trades],
                 [order.as_dict() for order in self.orders] if self.orders else [],
             )
+        recorded_bar, equity = self._recorded  # ``advance``'s, as a float
+        if recorded_bar != self.bar:
+            equity = float(self.equity[self.bar])
         return {
             "bar": self.bar,
-            "equity": float(self.equity[self.bar]),  # recorded by ``step`` a moment ago
+            "equity": equity,  # recorded by ``step`` a moment ago
             "trades": held[0],
             "closed": shown,
             "orders": held[1],
