@@ -55,8 +55,8 @@ def crossover(series1: Any, series2: Any) -> bool:
     >>> crossover(np.array([1, 3]), 2)
     True
     """
-
-    series1, series2 = _pair(series1), _pair(series2)
+    if not (isinstance(series1, np.ndarray) and isinstance(series2, np.ndarray)):
+        series1, series2 = _pair(series1), _pair(series2)  # two arrays (most calls) as given
     try:
         return bool(series1[-2] < series2[-2] and series1[-1] > series2[-1])
     except IndexError:
