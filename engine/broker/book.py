@@ -191,12 +191,25 @@ class Book:
     def position_size(self) -> int:
         return sum([int(trade.size) for trade in self.trades])
 
-    def unrealized(self) -> float:
-        if not self.trades:  # most bars of most strategies: the same operations, on none
-            return self.last_price * 0 - 0
-        return self.last_price * self.position_size() - sum(
-            [trade.size * trade.entry_price for trade in self.trades]
+    def holding(self) -> tuple[int, float]:
+        """The units held (``position_size``) and what they were entered at (each trade's
+        size × entry price, summed): a price × the first less the second is their open
+        profit (``unrealized``; ``advance`` and ``advance_to`` value each bar by it). With
+        one trade, ``sum``'s own operations written out (0 + the term); with none, 0 and 0."""
+        trades = self.trades
+        if len(trades) == 1:
+            trade = trades[0]
+            return 0 + int(trade.size), 0 + trade.size * trade.entry_price
+        if not trades:
+            return 0, 0
+        return (
+            sum([int(trade.size) for trade in trades]),
+            sum([trade.size * trade.entry_price for trade in trades]),
         )
+
+    def unrealized(self) -> float:
+        size, entered = self.holding()
+        return self.last_price * size - entered
 
     def account_equity(self) -> float:
         return self.cash + self.unrealized()
@@ -234,24 +247,13 @@ class Book:
         if first and self.actions is not None and bar == len(self.close) - 1:
             self._shown = None
             self._delist(bar)
-        # ``account_equity`` and ``position_size``, written out once for the bar (the same
-        # operations in the same order: they run on every bar of every replay)
-        trades = self.trades
         price = self._closes[bar]
-        if len(trades) == 1:  # ``sum`` of one: 0 + the term (-0.0 turns 0.0 there too)
-            trade = trades[0]
-            size = 0 + int(trade.size)
-            unrealized = price * size - (0 + trade.size * trade.entry_price)
-        elif trades:
-            size = sum([int(trade.size) for trade in trades])
-            unrealized = price * size - sum([trade.size * trade.entry_price for trade in trades])
-        else:
-            size, unrealized = 0, price * 0 - 0
-        equity = self.cash + unrealized
+        size, entered = self.holding()  # ``account_equity`` and ``position_size`` at once
+        equity = self.cash + (price * size - entered)
         self.equity[bar] = equity
         if equity <= 0:
             self._shown = None
-            for trade in list(trades):
+            for trade in list(self.trades):
                 self._close_trade(trade, price, bar)
             self.cash = 0.0
             self.equity[bar:] = 0.0
@@ -276,15 +278,8 @@ class Book:
                 self.advance(bar)
                 bar += 1
                 continue
-            trades = self.trades
-            close = self.close[bar:quiet]
-            if trades:
-                size = sum([int(trade.size) for trade in trades])
-                entered = sum([trade.size * trade.entry_price for trade in trades])
-                equity = self.cash + (close * size - entered)
-            else:
-                size = 0
-                equity = self.cash + (close * 0 - 0)
+            size, entered = self.holding()
+            equity = self.cash + (self.close[bar:quiet] * size - entered)
             below = np.flatnonzero(equity <= 0)
             stop = quiet if not below.size else bar + int(below[0])
             self.equity[bar:stop] = equity[: stop - bar]
