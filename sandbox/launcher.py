@@ -105,8 +105,8 @@ def scratch_usage(folder: str) -> tuple[int, int]:
 class Sandbox:
     """One confined child holding the module ``source``; see the module's docstring.
 
-    ``host``: host mode, where the calls are ``init`` and ``next`` of a strategy class
-    (``sandbox.runner.Harness``), and ``STRATEGY_PACKAGE``, ``RULES_PACKAGE`` and
+    ``host``: host mode, where the calls are ``init_many`` and ``drive`` of a strategy
+    class (``sandbox.runner.Harness``), and ``STRATEGY_PACKAGE``, ``RULES_PACKAGE`` and
     ``ENGINE_PACKAGE`` are readable.
 
     ``without`` is for tests only: the protections named (``confine.LAYERS``) are left

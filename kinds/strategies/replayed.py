@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from adapters.strategy_stats import market, strategy_stats
+from adapters.strategy_stats import COLUMNS, market, strategy_stats
 from engine.broker.book import Book
 from engine.broker.costs import Costs
 from engine.broker.decision_log import Replay, book_payload
@@ -151,7 +151,7 @@ def _replay_all(
         except (ValueError, TypeError, ArithmeticError) as exc:  # the book refused them
             failures[at] = refused_failure(book, index, exc)
         del running[at]
-        if at not in failures and finalize and not book.broke and first < len(index):
+        if at not in failures and finalize and not book.broke:
             book.finish()
 
 
@@ -185,10 +185,8 @@ def _prices(bars: pd.DataFrame, adjusted: object) -> dict[str, list] | None:
     (``adjusted``): Open, High, Low and Close as lists, None for a missing value."""
     if adjusted is None:
         return None
-    return {
-        name: [None if v != v else v for v in bars[name].to_numpy(dtype=np.float64).tolist()]
-        for name in ("Open", "High", "Low", "Close")
-    }
+    columns = bars_payload(bars[list(COLUMNS)])["columns"]  # a missing value as null
+    return {name: column["values"] for name, column in columns.items()}
 
 
 def _answers(value: Any, count: int) -> list[Any]:
