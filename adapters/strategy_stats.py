@@ -43,14 +43,24 @@ def market(df: pd.DataFrame, initial: float) -> Market:
     return Market(bars, buy_and_hold(bars, initial))
 
 
-def strategy_stats(
-    df: pd.DataFrame, book: Book, strategy: object, shared: Market | None = None
-) -> pd.Series:
-    """The statistics of ``book``'s run over the bars ``df`` (its index and OHLCV columns);
-    ``strategy`` is shown as ``_strategy`` (the instance in a notebook); ``shared``: the
-    bars' ``market`` for the book's capital, when made once for many runs. A run whose
-    trades met a corporate action also has ``_events_applied`` (the result's
-    ``events_applied``)."""
+@dataclass(frozen=True)
+class Figures:
+    """A run's statistics before its pandas frames are made: the figures under
+    backtesting.py's names (``stats``, in the order ``strategy_stats`` shows them), the
+    equity on every bar and the closed trades' columns (``Book.trade_columns``). What a
+    sweep's point keeps of its run (``kinds.sweeps.python_points``)."""
+
+    stats: dict[str, Any]
+    equity: np.ndarray
+    trades: dict[str, Any]
+
+
+def strategy_figures(
+    df: pd.DataFrame, book: Book, strategy: object = None, shared: Market | None = None
+) -> Figures:
+    """The ``Figures`` of ``book``'s run over the bars ``df`` (its index and OHLCV columns),
+    ``strategy_stats``' without its frames (``strategy`` is not read: the same arguments);
+    ``shared``: the bars' ``market`` for the book's capital, when made once for many runs."""
     equity = book.final_equity()
     index = df.index
     trades = book.trade_columns()
@@ -96,7 +106,21 @@ def strategy_stats(
         "Avg. Trade [%]": more["avg_trade_return_pct"],
         "Profit Factor": more["profit_factor"],
     }
-    stats["_strategy"] = strategy
+    return Figures(stats, equity, trades)
+
+
+def strategy_stats(
+    df: pd.DataFrame, book: Book, strategy: object, shared: Market | None = None
+) -> pd.Series:
+    """The statistics of ``book``'s run over the bars ``df`` (its index and OHLCV columns):
+    its ``strategy_figures``, ``strategy`` shown as ``_strategy`` (the instance in a
+    notebook), the frames ``_equity_curve`` and ``_trades``; ``shared``: the bars'
+    ``market`` for the book's capital, when made once for many runs. A run whose trades met
+    a corporate action also has ``_events_applied`` (the result's ``events_applied``)."""
+    shared = shared or market(df, book.costs.initial_capital)
+    figures = strategy_figures(df, book, strategy, shared)
+    equity, trades, index = figures.equity, figures.trades, df.index
+    stats = {**figures.stats, "_strategy": strategy}
     peak = np.maximum.accumulate(equity)
     stats["_equity_curve"] = pd.DataFrame(
         {"Equity": equity, "DrawdownPct": 1 - equity / peak}, index=index
@@ -122,7 +146,7 @@ def strategy_stats(
         }
     )
     if len(book.applied):
-        stats["_events_applied"] = _events_applied(bars, book)
+        stats["_events_applied"] = _events_applied(shared.bars, book)
     return pd.Series(stats, dtype=object)
 
 

@@ -31,7 +31,8 @@ backtesting.py 0.6.6 on the same strategy and data, in one process.
 (f) A 500-combination sweep of that SmaCross (``fast`` 5..54 × ``slow`` 60..150 step 10,
     commission 0.2 %) on GOOG: the platform's sweep chunk evaluation in process
     (``kinds.strategies.replayed.run_strategies``, what a chunk's consumer runs: one
-    sandbox per chunk, every combination's book here), as two chunks of 250 in two
+    sandbox per chunk, every combination's book here, each point's figures kept without
+    pandas frames, as ``kinds.sweeps.python_points``), as two chunks of 250 in two
     processes at once (two consumers on the 2 cores), against backtesting.py's
     ``Backtest.optimize`` over the same grid (its own process pool). Not through the
     queue: no Redis, MySQL or consumer start-up counted. One run each (``--sweep-repeat``
@@ -255,14 +256,16 @@ SWEEP_GRID = {"fast": list(range(5, 55)), "slow": list(range(60, 160, 10))}
 
 def _sweep_chunk(params: list[dict]) -> int:
     """One chunk of part (f) in this process: the combinations that SUCCEEDED."""
+    from adapters.strategy_stats import strategy_figures
     from engine.broker.book import book_costs
     from kinds.strategies.replayed import run_strategies
 
     goog = pd.read_csv(goog_csv(), index_col=0, parse_dates=True)
     source, name = strategy_module(sma_cross)
     outcomes = run_strategies(
-        source, name, params, goog, book_costs(10_000, 0.0, 0.002), seeds=[0] * len(params)
-    )
+        source, name, params, goog, book_costs(10_000, 0.0, 0.002), seeds=[0] * len(params),
+        summarize=strategy_figures,  # what a sweep's points keep (kinds.sweeps.python_points)
+    )  # fmt: skip
     return sum(outcome.status == "SUCCEEDED" for outcome in outcomes)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -245,8 +246,9 @@ def strategy_result(
     )
 
 
-def strategy_metrics(stats: pd.Series) -> dict[str, Any]:
-    """A strategy run's metrics as its ``RunResult`` holds them (``METRIC_NAMES``)."""
+def strategy_metrics(stats: Mapping[str, Any]) -> dict[str, Any]:
+    """A strategy run's metrics as its ``RunResult`` holds them (``METRIC_NAMES``), from its
+    statistics (``adapters.strategy_stats``: the Series, or its figures' ``stats``)."""
     metrics: dict[str, Any] = {key: _plain(stats[name]) for name, key in METRIC_NAMES.items()}
     metrics["max_drawdown_pct"] = _plain(-stats["Max. Drawdown [%]"])
     return metrics

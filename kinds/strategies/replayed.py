@@ -25,13 +25,13 @@ its death) fails every combination not finished by then with that failure.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from adapters.strategy_stats import COLUMNS, market, strategy_stats
+from adapters.strategy_stats import COLUMNS, Market, market, strategy_stats
 from engine.broker.book import Book
 from engine.broker.costs import Costs
 from engine.broker.decision_log import Replay, book_payload
@@ -39,6 +39,10 @@ from engine.corporate import CorporateActions
 from kinds.strategies.inputs import bars_payload, check_inputs, new_book, refused_failure
 from sandbox import Failure, Limits, Outcome, Sandbox, SandboxFailed
 from sandbox.outcome import FAILED, SUCCEEDED
+
+Summary = Callable[[pd.DataFrame, Book, str, Market], Any]
+"""What ``run_strategies`` keeps of a finished book: called with the bars, the book, the
+strategy's class name and the bars' shared ``Market``."""
 
 
 def run_strategies(
@@ -57,6 +61,7 @@ def run_strategies(
     borrow: float = 0.0,
     adjusted: tuple[pd.DataFrame, np.ndarray, np.ndarray] | None = None,
     budgeted: bool = True,
+    summarize: Summary = strategy_stats,
     **settings: Any,
 ) -> list[Outcome]:
     """``run_strategy`` of every ``params_list[i]`` with ``seeds[i]``, in one sandbox: one
@@ -64,6 +69,9 @@ def run_strategies(
     ``actions``, ``borrow`` and ``adjusted`` as ``run_strategy`` takes them (the other
     tickers' bars cross once, for every combination). ``budgeted``: each combination has
     its own CPU budget (``Limits.combination_cpu_seconds``); a run alone has none.
+    ``summarize``: what a SUCCEEDED ``Outcome`` holds of its book (``strategy_stats``: the
+    statistics with their frames, as a run alone stores them; a sweep's points keep
+    ``adapters.strategy_stats.strategy_figures``).
 
     :raise ValueError: bars, params, seeds or settings the caller should have refused.
     """
@@ -115,7 +123,7 @@ def run_strategies(
     return [
         Outcome(FAILED, failure=failures[at], output=output)
         if at in failures
-        else Outcome(SUCCEEDED, value=strategy_stats(bars, book, class_name, shared), output=output)
+        else Outcome(SUCCEEDED, value=summarize(bars, book, class_name, shared), output=output)
         for at, book in enumerate(books)
     ]
 

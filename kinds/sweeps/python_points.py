@@ -7,10 +7,11 @@ with the point's class attributes in ``params``); all of them run in one sandbox
 request's seed (``kinds.runs.python_run.request_seed``) and the base's ``refs`` (the
 frames its run alone gets, ``ref_frames``; their files are in the base's data hash). A
 point's metrics are those its run alone stores (``strategy_metrics``, the registry's
-keys): the same bytes. A point whose strategy failed has every metric None and, as
-``errors[i]``, the message its run alone FAILS with (``failure_message``); its chunk's
-other points are unaffected. Block statistics need every point's returns: a chunk with a
-failed point has none.
+keys), read off the figures of its book (``adapters.strategy_stats.strategy_figures``: its
+statistics without the pandas frames a run alone stores): the same bytes. A point whose
+strategy failed has every metric None and, as ``errors[i]``, the message its run alone
+FAILS with (``failure_message``); its chunk's other points are unaffected. Block statistics
+need every point's returns: a chunk with a failed point has none.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def evaluate_python_points(
 
     :raise RequestError: the data cannot serve the base, or a point is refused.
     """
+    from adapters.strategy_stats import strategy_figures
     from engine import bar_returns
     from kinds.runs.contract import RunRequest
     from kinds.runs.execute import load_market_data, market_window
@@ -61,6 +63,7 @@ def evaluate_python_points(
         finalize_trades=first.close_open_trades_at_end,
         refs=ref_frames(first, market.bars, frame.bars),
         **book_inputs(first, market, frame),
+        summarize=strategy_figures,
         **book_settings(first),
     )
     rows: list[dict[str, Any]] = []
@@ -71,10 +74,11 @@ def evaluate_python_points(
             rows.append(dict.fromkeys(SWEEP_METRIC_KEYS))
             errors.append(failure_message(outcome.failure))
             continue
-        metrics = strategy_metrics(outcome.value)
+        figures = outcome.value
+        metrics = strategy_metrics(figures.stats)
         rows.append({key: metrics.get(key) for key in SWEEP_METRIC_KEYS})
         errors.append(None)
-        equity = outcome.value["_equity_curve"]["Equity"].to_numpy(dtype=np.float64)
+        equity = np.asarray(figures.equity, dtype=np.float64)
         ran.append(Outcome({}, {}, "", rows[-1], returns=bar_returns(equity[None, :])[0].tolist()))
     stats = block_stats_of(ran, blocks) if len(ran) == len(outcomes) else None
     return Scored(rows, stats, frame.data_hash, errors=errors)
