@@ -5,6 +5,7 @@ statistics their runs alone give."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from engine.broker.book import book_costs
@@ -98,6 +99,35 @@ def test_feature_strategies_replayed_give_each_run_alone(settings):
         for outcome in outcomes:
             assert outcome.status == "SUCCEEDED", outcome.failure
             assert_identical(alone.value, outcome.value)
+
+
+def test_a_sweeps_points_keep_the_figures_of_the_statistics_without_their_frames():
+    """``summarize=strategy_figures`` (what a sweep's points keep): each combination's
+    figures are its statistics' bit for bit, its equity their ``_equity_curve``'s, its
+    trades' columns their ``_trades``', with no pandas frame made."""
+    from adapters.strategy_stats import Figures, strategy_figures
+    from bench.strategy_bench import strategy_module
+    from tests.strategy.test_strategy_parity import brackets
+
+    bars = random_frame(17, 400)
+    source, name = strategy_module(brackets)
+    costs = book_costs(100_000, 0.0, 0.001)
+    kept = run_strategies(
+        source, name, [{}, {}], bars, costs, seeds=[1, 2], limits=BUDGETED,
+        summarize=strategy_figures,
+    )  # fmt: skip
+    full = run_strategies(source, name, [{}, {}], bars, costs, seeds=[1, 2], limits=BUDGETED)
+    for figures, stats in zip(kept, full, strict=True):
+        assert figures.status == stats.status == "SUCCEEDED", figures.failure
+        figures, stats = figures.value, stats.value
+        assert isinstance(figures, Figures) and stats["# Trades"] > 3
+        assert list(figures.stats) == [k for k in stats.index if not k.startswith("_")]
+        assert_identical(stats.drop(["_strategy", "_equity_curve", "_trades"]), pd.Series(
+            figures.stats, dtype=object
+        ))  # fmt: skip
+        equity = stats["_equity_curve"]["Equity"].to_numpy()
+        assert figures.equity.tobytes() == equity.tobytes()
+        assert figures.trades["pnl"].tobytes() == stats["_trades"]["PnL"].to_numpy().tobytes()
 
 
 TAGGED = """
