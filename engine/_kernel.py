@@ -448,4 +448,17 @@ def fill_paths(
                 cash[i, t], position[i, t], equity[i, t] = 0.0, 0.0, 0.0
 
 
+@njit(cache=True, nogil=True)
+def gather_rows(table: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """C × R: the columns of ``table`` (R' × C) with its rows ``order`` (R indices), each
+    column contiguous: ``table.take(order, axis=0)``'s columns copied, in one pass."""
+    n_rows, n_columns = order.shape[0], table.shape[1]
+    out = np.empty((n_columns, n_rows))
+    for i in range(n_rows):
+        row = order[i]
+        for k in range(n_columns):
+            out[k, i] = table[row, k]
+    return out
+
+
 kernel_stamp.forget_stale(__name__, globals())

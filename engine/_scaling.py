@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from engine import _simulate as sim
-from engine import param_specs
+from engine import compiled, param_specs
 from engine.broker.costs import Costs
 from engine.broker.impact import MODELS
 from engine.broker.orders import ORDER_FIELDS, Orders, order_code
@@ -102,7 +102,7 @@ def scale_events(
         entries, exits, ohlc, params, sizes, position_exits, actions, order_prices, keep,
         liquidity=liquidity,
     )  # fmt: skip
-    events = _events_of(out, keep, actions is not None)
+    events = _events_of(out, keep, actions is not None, entries.size)
     if params.liquid:  # the shares its entries were sized for and filled (a capacity curve)
         events = dataclasses.replace(events, entered=out[9])
     rate = Costs.of(params).borrow
@@ -369,8 +369,9 @@ def _stretch(exit_at: Callable[[int], bool], bar: int, n: int) -> np.ndarray | l
     return [bool(exit_at(t)) for t in range(bar, bar + n)]
 
 
-def _events_of(out: tuple, keep: bool, acting: bool) -> sim.Events:
-    """``sim.Events`` of the step's outputs (``walk_acting``'s tuple)."""
+def _events_of(out: tuple, keep: bool, acting: bool, work: int) -> sim.Events:
+    """``sim.Events`` of the step's outputs (``walk_acting``'s tuple) for runs of ``work``
+    bar-updates (``_fill_columns``)."""
     from engine.broker import step
 
     rows, counts, units, unit_counts, _, _, cash, shares, log = out[:9]
@@ -383,7 +384,7 @@ def _events_of(out: tuple, keep: bool, acting: bool) -> sim.Events:
         for r in log.tolist():
             applied.add(int(r[0]), int(r[1]), int(r[2]), *r[3:])
     return sim.Events(
-        **_fill_columns(rows, counts),
+        **_fill_columns(rows, counts, work),
         cash_path=cash if keep else None,
         position_path=shares if keep else None,
         applied=applied,
@@ -391,19 +392,29 @@ def _events_of(out: tuple, keep: bool, acting: bool) -> sim.Events:
     )
 
 
-def _fill_columns(rows: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]:
-    """``sim.Events``' fill fields of the step's fill table and each run's count."""
+def _fill_columns(rows: np.ndarray, counts: np.ndarray, work: int) -> dict[str, np.ndarray]:
+    """``sim.Events``' fill fields of the step's fill table and each run's count, copied off
+    the book (``_keep``): the table's columns gathered in one compiled pass
+    (``engine._kernel.gather_rows``) when the run kernels pay for runs of ``work``
+    bar-updates (``compiled.walked_kernels``, as their paths decide), else each copied by
+    numpy. The same values either way."""
     from engine.broker import step
 
     offsets = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    fields = zip(sim.EVENT_FIELDS, rows[:, step.CLOSED : step.ROW_REASON].T, strict=True)
+    gathered = compiled.walked_kernels(work)
+    if gathered:
+        order = np.arange(rows.shape[0], dtype=np.int64)
+        columns = compiled.kernels().gather_rows(kernel_array(rows), order)
+    else:
+        columns = rows.T  # views of the book's table: copied below
+    fields = zip(sim.EVENT_FIELDS, columns[step.CLOSED : step.ROW_REASON], strict=True)
     return {
         "offsets": offsets,
-        "run": rows[:, step.ROW_RUN].astype(np.int64),
-        "bar": rows[:, step.ROW_BAR].astype(np.int64),
-        "reason": rows[:, step.ROW_REASON].astype(np.int8),
-        **{name: values.copy() for name, values in fields},  # off the book (``_keep``)
+        "run": columns[step.ROW_RUN].astype(np.int64),
+        "bar": columns[step.ROW_BAR].astype(np.int64),
+        "reason": columns[step.ROW_REASON].astype(np.int8),
+        **{name: values if gathered else values.copy() for name, values in fields},
     }
 
 
@@ -467,7 +478,7 @@ def stepped_events(
     walked = (sizes, position_exits, None, order_prices, keep, False)
     out = _walked(entries, exits, ohlc, params, *walked)
     rows, counts, _, _, book, order_counts, cash, shares = out[:8]
-    fills = _fill_columns(rows, counts)
+    fills = _fill_columns(rows, counts, entries.size)
     borrow = None
     if costs.borrow:
         where = (fills["run"], fills["bar"], fills["reason"])
@@ -546,10 +557,7 @@ def unit_trades(
     held = table[:, EXIT_BAR] < 0
     order = _trade_order(table[:, ENTRY_BAR], np.where(held, n + 1, table[:, EXIT_BAR]), n)
     held = held[order]
-    rows = table.take(order, axis=0)  # the rows in that order, gathered once (whole rows)
-
-    def column(k: int) -> np.ndarray:  # column k in that order, contiguous
-        return rows[:, k].copy()
+    column = _in_order(table, order)
 
     size, entry_price = column(SIZE), column(ENTRY_PRICE)
     entry_fee, exit_fee = column(ENTRY_FEE), column(EXIT_FEE)
@@ -565,7 +573,8 @@ def unit_trades(
     if params.has_costs:
         borrow = column(UNIT_BORROW)
         if charges is not None:
-            borrow = _whole_borrow(rows, borrow, charges, n, held, reason)
+            entry_bar, exit_bar = column(ENTRY_BAR), column(EXIT_BAR)
+            borrow = _whole_borrow(entry_bar, exit_bar, borrow, charges, n, held, reason)
         if params.borrows:
             pnl = pnl - borrow
     return Trades(
@@ -584,6 +593,18 @@ def unit_trades(
     )
 
 
+def _in_order(table: np.ndarray, order: np.ndarray) -> Callable[[int], np.ndarray]:
+    """Column k of a unit ``table`` with its rows in ``order``, contiguous: all gathered in
+    one compiled pass (``engine._kernel.gather_rows``) once the run kernels are loaded
+    (``compiled.kernels_loaded``: a long run's paths loaded them), else each taken when
+    asked, from the rows gathered once by numpy. The same values either way."""
+    if compiled.kernels_loaded():
+        columns = compiled.kernels().gather_rows(kernel_array(table), kernel_array(order, np.int64))
+        return columns.__getitem__
+    rows = table.take(order, axis=0)  # the rows in that order, gathered once (whole rows)
+    return lambda k: rows[:, k].copy()
+
+
 def _trade_order(entry_bar: np.ndarray, exit_key: np.ndarray, last: int) -> np.ndarray:
     """The order of the units by entry bar, then by ``exit_key`` (their exit bar, ``last`` +
     1 for one still held), ties in table order: ``np.lexsort``'s, as one stable sort of
@@ -593,14 +614,15 @@ def _trade_order(entry_bar: np.ndarray, exit_key: np.ndarray, last: int) -> np.n
     return np.argsort(entry_bar * (last + 2) + exit_key, kind="stable")
 
 
-def _whole_borrow(table, kept, charges, last: int, held, reason) -> np.ndarray:
-    """The borrow fee of a single position's units: ``engine.broker.costs.held_borrow`` of the
-    closes each unit closed whole was held at (one held last: through the last close); a
-    unit sold in parts (its entry bar on several rows) keeps its parts' shares (``kept``)."""
+def _whole_borrow(entries, exits, kept, charges, last: int, held, reason) -> np.ndarray:
+    """The borrow fee of a single position's units (``entries``, ``exits``: their entry and
+    exit bars, -1 for one held): ``engine.broker.costs.held_borrow`` of the closes each
+    unit closed whole was held at (one held last: through the last close); a unit sold in
+    parts (its entry bar on several rows) keeps its parts' shares (``kept``)."""
     from engine.broker.costs import held_borrow
 
-    entry_bar = table[:, ENTRY_BAR].astype(np.int64)
-    exit_bar = np.where(held, last, table[:, EXIT_BAR]).astype(np.int64)
+    entry_bar = entries.astype(np.int64)
+    exit_bar = np.where(held, last, exits).astype(np.int64)
     _, at, counts = np.unique(entry_bar, return_inverse=True, return_counts=True)
     whole = counts[at] == 1
     return np.where(whole, held_borrow(charges, entry_bar, exit_bar, reason), kept)

@@ -423,3 +423,104 @@ def test_a_one_pass_batch_spread_over_threads_gives_every_run_its_own_numbers(
         assert _same(spread.curve[name], values), name
     assert _same(spread.block_stats, alone.block_stats)
     assert len(_spread.run_ranges(67, 3)) == 3
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=80),
+    st.integers(min_value=1, max_value=60),
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.booleans(),
+    st.booleans(),
+)
+def test_unit_trades_gathered_compiled_equal_numpys(units, n, seed, events, borrows):
+    """A unit table's trades (``engine._scaling.unit_trades``) are the same bit for bit
+    whether its rows are gathered in trade order by the compiled pass
+    (``engine._kernel.gather_rows``, once the run kernels are loaded) or by numpy: random
+    tables with units held at the end, parts of one unit, corporate actions' columns and a
+    single position's borrow charges."""
+    from engine import _scaling
+
+    rng = np.random.default_rng(seed)
+    table = np.zeros((units, _scaling.UNIT_COLUMNS))
+    entry = np.sort(rng.integers(0, n, units)).astype(np.float64)
+    if units and rng.random() < 0.5:  # parts of one unit share its entry bar
+        entry[rng.integers(units)] = entry[0]
+    table[:, _scaling.ENTRY_BAR] = entry
+    exit_bar = np.minimum(entry + rng.integers(0, 5, units), n - 1)
+    table[:, _scaling.EXIT_BAR] = np.where(rng.random(units) < 0.2, -1.0, exit_bar)
+    for k in (_scaling.ENTRY_PRICE, _scaling.EXIT_PRICE):
+        table[:, k] = rng.uniform(10.0, 200.0, units)
+    for k in (_scaling.ENTRY_FEE, _scaling.EXIT_FEE, _scaling.UNIT_BORROW, _scaling.DIVIDENDS):
+        table[:, k] = rng.choice([0.0, -0.0, 0.37, 1e-9], units)
+    table[:, _scaling.IN_LIEU] = rng.normal(0.0, 1.0, units)
+    table[:, _scaling.SIZE] = rng.integers(1, 500, units)
+    table[:, _scaling.SIDE] = rng.choice([1.0, -1.0], units)
+    table[:, _scaling.REASON] = rng.integers(0, 4, units)
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.02, n)))
+    params = TradingParams(direction="longshort", borrow_rate=0.05 if borrows else None)
+    charges = rng.uniform(0.0, 2.0, n) if borrows else None
+    given = (table, close, params, events, charges)
+    loaded = compiled.kernels_loaded
+    try:
+        compiled.kernels_loaded = lambda: False
+        numpy_trades = _scaling.unit_trades(*given)
+        compiled.kernels_loaded = lambda: True
+        compiled_trades = _scaling.unit_trades(*given)
+    finally:
+        compiled.kernels_loaded = loaded
+    for name in numpy_trades.__dataclass_fields__:
+        want, got = getattr(numpy_trades, name), getattr(compiled_trades, name)
+        if want is None:
+            assert got is None, name
+            continue
+        assert want.dtype == got.dtype and want.tobytes() == got.tobytes(), name
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(min_value=2, max_value=300),
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.sampled_from([0.02, 0.1, 0.4]),
+    trading_params(costs=True),
+    st.sampled_from([(1, 1.0), (3, 0.5), (2, 1.0)]),
+    st.booleans(),
+)
+def test_a_walked_run_is_the_same_with_the_run_kernels_loaded_or_not(
+    n, seed, density, params, scaling, stops
+):
+    """A run the broker's step walks (single positions and units, stops, every cost) gives
+    the same equity, trades and metrics bit for bit whether its fills, paths and unit
+    trades are read off the step's tables by the run kernels (``engine._kernel``:
+    ``gather_rows``, ``fill_paths``) or by numpy: each kernel is an optimisation of the
+    numpy path, chosen by whether it is loaded or pays."""
+    import dataclasses
+
+    bars, entries, exits = _market(n, seed, density, 1)
+    max_entries, fraction = scaling
+    params = dataclasses.replace(
+        params,
+        max_entries=max_entries,
+        exit_fraction=fraction,
+        stop_loss_pct=5.0 if stops else None,
+        take_profit_pct=8.0 if stops else None,
+    )
+    switches = ("walked_kernels", "kernels_loaded")
+    saved = {name: getattr(compiled, name) for name in switches}
+    results = []
+    try:
+        for on in (False, True):
+            for name in switches:
+                setattr(compiled, name, lambda *_, on=on: on)
+            results.append(run(bars, entries[0], exits[0], params))
+    finally:
+        for name, switch in saved.items():
+            setattr(compiled, name, switch)
+    numpy_run, compiled_run = results
+    for name in ("cash", "position", "equity"):
+        assert getattr(numpy_run, name).tobytes() == getattr(compiled_run, name).tobytes()
+    assert numpy_run.bust_bar == compiled_run.bust_bar
+    for name in numpy_run.trades.__dataclass_fields__:
+        want, got = getattr(numpy_run.trades, name), getattr(compiled_run.trades, name)
+        assert (want is None and got is None) or want.tobytes() == got.tobytes(), name
+    assert str(numpy_run.metrics) == str(compiled_run.metrics)
