@@ -1,7 +1,7 @@
 """A Python strategy in process (notebook mode, ``backtest_strategy.Backtest``) against
 backtesting.py 0.6.6 on the same strategy and data, in one process.
 
-    .venv/bin/python -m bench.strategy_bench [--repeat 7] [--parts abcdef] [--queue-runs 5]
+    .venv/bin/python -m bench.strategy_bench [--repeat 7] [--parts abcdefg] [--queue-runs 5]
         [--sweep-repeat 1]
 
 (a) backtesting.py's quick-start ``SmaCross`` (10/20 SMA cross, always in the market,
@@ -37,6 +37,15 @@ backtesting.py 0.6.6 on the same strategy and data, in one process.
     ``Backtest.optimize`` over the same grid (its own process pool). Not through the
     queue: no Redis, MySQL or consumer start-up counted. One run each (``--sweep-repeat``
     more). Goal: ours / backtesting.py <= 0.5.
+(g) The sweep of (f) through the queue, as a user submits it: one PYTHON sweep request
+    (the SmaCross module's source, GOOG's whole window, 10,000 cash, ``fee_rate`` 0.002, the
+    same grid; no chunk size, so the server cuts it in two chunks of 250) POSTed to the
+    real web app and local scaler (the committed manifests' polling: a chunk waits up to
+    its 2 s) on MariaDB and Redis, from POST to the last chunk stored (``completed_at``),
+    ``cache: false``; against ``optimize`` timed right after it, ``--sweep-repeat`` rounds,
+    the medians. Needs the MySQL server of TEST_DATABASE_URL (else the local one) and the
+    Redis of ``bench.sweep_bench``'s parts (c) and (d) (db 11). Goal: ours / backtesting.py
+    <= 0.5.
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ import resource
 import statistics
 import time
 import warnings
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -273,16 +283,10 @@ def sweep_part(goog: pd.DataFrame, repeat: int) -> None:
     """Part (f): see the module's docstring."""
     from concurrent.futures import ProcessPoolExecutor
 
-    import backtesting
-    import backtesting.lib
-
     combos = [{"fast": f, "slow": s} for f in SWEEP_GRID["fast"] for s in SWEEP_GRID["slow"]]
     half = len(combos) // 2
     chunks = [combos[:half], combos[half:]]
-    strategy = sma_cross(backtesting.Strategy, backtesting.lib.crossover)
-    strategy.__qualname__ = strategy.__name__ = "PeerSmaCross"  # its pool pickles the class:
-    globals()["PeerSmaCross"] = strategy  # by name, from this module (forked workers have it)
-    peer = backtesting.Backtest(goog, strategy, commission=0.002)
+    optimize = peer_optimize(goog)
     ours_s, peer_s = [], []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -291,12 +295,73 @@ def sweep_part(goog: pd.DataFrame, repeat: int) -> None:
         ours_s.append(time.perf_counter() - started)
         assert done == len(combos), f"{len(combos) - done} combinations failed"
         started = time.perf_counter()
-        peer.optimize(**SWEEP_GRID, maximize="Equity Final [$]")
+        optimize()
         peer_s.append(time.perf_counter() - started)
     o, p = statistics.median(ours_s), statistics.median(peer_s)
     print(
         f"{'(f) 500-combo sweep, 2 chunks':36s} ours {o:7.2f} s    backtesting.py {p:7.2f} s    "
         f"ratio {o / p:.2f} (goal <= 0.5; load {os.getloadavg()[0]:.2f})"
+    )
+
+
+def peer_optimize(goog: pd.DataFrame) -> Callable[[], object]:
+    """backtesting.py's ``optimize`` of the SmaCross over ``SWEEP_GRID`` on ``goog``, as
+    parts (f) and (g) time it (its own process pool)."""
+    import backtesting
+    import backtesting.lib
+
+    strategy = sma_cross(backtesting.Strategy, backtesting.lib.crossover)
+    strategy.__qualname__ = strategy.__name__ = "PeerSmaCross"  # its pool pickles the class:
+    globals()["PeerSmaCross"] = strategy  # by name, from this module (forked workers have it)
+    peer = backtesting.Backtest(goog, strategy, commission=0.002)
+    return lambda: peer.optimize(**SWEEP_GRID, maximize="Equity Final [$]")
+
+
+SWEEP_REQUEST = {
+    "ticker": "GOOG",
+    "rule_type": "PYTHON",
+    "start_date": "2004-01-01",
+    "end_date": "2013-12-31",
+    "initial_capital": 10_000,
+    "fee_rate": 0.002,
+    "grid": SWEEP_GRID,
+}
+"""Part (g)'s request, but for its ``strategy_code`` and ``strategy_class``."""
+
+
+def queue_sweep_part(goog: pd.DataFrame, repeat: int) -> None:
+    """Part (g): see the module's docstring."""
+    from bench.sweep_bench import (
+        DEFAULT_REDIS_URL,
+        bench_stack,
+        goog_data_dir,
+        server_url,
+        sweep_through,
+    )
+    from tests.databases import scratch_database
+
+    source, name = strategy_module(sma_cross)
+    body = {**SWEEP_REQUEST, "strategy_code": source, "strategy_class": name}
+    optimize = peer_optimize(goog)
+    ours_s, peer_s = [], []
+    with scratch_database(server_url(), "bench") as database_url:
+        stack = bench_stack(database_url, DEFAULT_REDIS_URL, goog_data_dir())
+        try:
+            stack.start()
+            for round_no in range(repeat):
+                wall = sweep_through(stack.base_url, f"(g) round {round_no + 1}", body)
+                assert wall is not None, "the sweep was refused"
+                ours_s.append(wall)
+                started = time.perf_counter()
+                optimize()
+                peer_s.append(time.perf_counter() - started)
+        finally:
+            stack.stop()
+    o, p = statistics.median(ours_s), statistics.median(peer_s)
+    print(
+        f"{'(g) 500-combo sweep, the queue':36s} ours {o:7.2f} s    backtesting.py {p:7.2f} s    "
+        f"ratio {o / p:.2f} (goal <= 0.5; POST to last chunk stored, n={repeat}; "
+        f"load {os.getloadavg()[0]:.2f})"
     )
 
 
@@ -312,9 +377,9 @@ def _median(run, repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--parts", default="abcdef", help="which parts to run (default abcdef)")
+    parser.add_argument("--parts", default="abcdefg", help="which parts to run (default all)")
     parser.add_argument("--queue-runs", type=int, default=5, help="part (e)'s submissions")
-    parser.add_argument("--sweep-repeat", type=int, default=1, help="part (f)'s runs")
+    parser.add_argument("--sweep-repeat", type=int, default=1, help="parts (f)'s and (g)'s runs")
     args = parser.parse_args()
     repeat, parts = args.repeat, args.parts
     warnings.simplefilter("ignore")
@@ -357,6 +422,8 @@ def main() -> None:
         queue_part(repeat, args.queue_runs)
     if "f" in parts:
         sweep_part(goog, args.sweep_repeat)
+    if "g" in parts:
+        queue_sweep_part(goog, args.sweep_repeat)
 
 
 if __name__ == "__main__":
