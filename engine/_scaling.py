@@ -394,28 +394,40 @@ def _events_of(out: tuple, keep: bool, acting: bool, work: int) -> sim.Events:
 
 def _fill_columns(rows: np.ndarray, counts: np.ndarray, work: int) -> dict[str, np.ndarray]:
     """``sim.Events``' fill fields of the step's fill table and each run's count, copied off
-    the book (``_keep``): the table's columns gathered in one compiled pass
-    (``engine._kernel.gather_rows``) when the run kernels pay for runs of ``work``
-    bar-updates (``compiled.walked_kernels``, as their paths decide), else each copied by
-    numpy. The same values either way."""
+    the book (``_keep``): its float columns by ``_columns``, gathered in one compiled pass
+    when the run kernels pay for runs of ``work`` bar-updates (``compiled.walked_kernels``,
+    as their paths decide)."""
     from engine.broker import step
 
     offsets = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    gathered = compiled.walked_kernels(work)
-    if gathered:
-        order = np.arange(rows.shape[0], dtype=np.int64)
-        columns = compiled.kernels().gather_rows(kernel_array(rows), order)
-    else:
-        columns = rows.T  # views of the book's table: copied below
-    fields = zip(sim.EVENT_FIELDS, columns[step.CLOSED : step.ROW_REASON], strict=True)
+    floats = range(step.CLOSED, step.ROW_REASON)
+    column = _columns(rows, None, floats, compiled.walked_kernels(work))
     return {
         "offsets": offsets,
-        "run": columns[step.ROW_RUN].astype(np.int64),
-        "bar": columns[step.ROW_BAR].astype(np.int64),
-        "reason": columns[step.ROW_REASON].astype(np.int8),
-        **{name: values if gathered else values.copy() for name, values in fields},
+        "run": rows[:, step.ROW_RUN].astype(np.int64),
+        "bar": rows[:, step.ROW_BAR].astype(np.int64),
+        "reason": rows[:, step.ROW_REASON].astype(np.int8),
+        **{name: column(k) for name, k in zip(sim.EVENT_FIELDS, floats, strict=True)},
     }
+
+
+def _columns(
+    table: np.ndarray, order: np.ndarray | None, kept: range, compiled_pays: bool
+) -> Callable[[int], np.ndarray]:
+    """Column k (in ``kept``, a run of the table's columns) of the step's ``table`` with its
+    rows in ``order`` (None: as they are), a contiguous array of its own (off the book,
+    ``_keep``): all of ``kept`` gathered in one compiled pass
+    (``engine._kernel.gather_rows``) when ``compiled_pays``, else each copied by numpy
+    when asked (the rows taken in order once). The same values either way."""
+    if compiled_pays:
+        rows = np.arange(table.shape[0]) if order is None else order
+        gathered = compiled.kernels().gather_rows(
+            kernel_array(table), kernel_array(rows, np.int64), kept.start, kept.stop
+        )
+        return lambda k: gathered[k - kept.start]
+    rows = table if order is None else table.take(order, axis=0)
+    return lambda k: rows[:, k].copy()
 
 
 def _order_series(
@@ -557,7 +569,8 @@ def unit_trades(
     held = table[:, EXIT_BAR] < 0
     order = _trade_order(table[:, ENTRY_BAR], np.where(held, n + 1, table[:, EXIT_BAR]), n)
     held = held[order]
-    column = _in_order(table, order)
+    # the run kernels are loaded when this run's paths took them (``_simulate.paths``)
+    column = _columns(table, order, range(UNIT_COLUMNS), compiled.kernels_loaded())
 
     size, entry_price = column(SIZE), column(ENTRY_PRICE)
     entry_fee, exit_fee = column(ENTRY_FEE), column(EXIT_FEE)
@@ -591,18 +604,6 @@ def unit_trades(
         borrow_fee=borrow,
         dividends=dividends,
     )
-
-
-def _in_order(table: np.ndarray, order: np.ndarray) -> Callable[[int], np.ndarray]:
-    """Column k of a unit ``table`` with its rows in ``order``, contiguous: all gathered in
-    one compiled pass (``engine._kernel.gather_rows``) once the run kernels are loaded
-    (``compiled.kernels_loaded``: a long run's paths loaded them), else each taken when
-    asked, from the rows gathered once by numpy. The same values either way."""
-    if compiled.kernels_loaded():
-        columns = compiled.kernels().gather_rows(kernel_array(table), kernel_array(order, np.int64))
-        return columns.__getitem__
-    rows = table.take(order, axis=0)  # the rows in that order, gathered once (whole rows)
-    return lambda k: rows[:, k].copy()
 
 
 def _trade_order(entry_bar: np.ndarray, exit_key: np.ndarray, last: int) -> np.ndarray:
