@@ -154,11 +154,7 @@ def driven(
                 isinstance(d, dict) and isinstance(d.get("tag"), MUTABLE) for d in decisions
             )
         try:
-            if not isinstance(decisions, list):
-                raise ValueError("decisions: must be a list")
-            if adjusted is not None:
-                decisions = traded_decisions(decisions, bar, adjusted[0], adjusted[1])
-            book.apply(decisions)
+            book_logged(book, bar, decisions, adjusted)
         except refused:
             break
         if size >= PAGE_BYTES:
@@ -205,9 +201,21 @@ class Replay:
         self.bar = bar + 1
         if book.broke:
             return True
-        if not isinstance(decisions, list):
-            raise ValueError(f"decisions: must be a list, is a {type(decisions).__name__}")
-        if self.factors is not None:
-            decisions = traded_decisions(decisions, bar, *self.factors)
-        book.apply(decisions)
+        book_logged(book, bar, decisions, self.factors)
         return False
+
+
+def book_logged(
+    book: Book, bar: int, decisions: object, factors: tuple[np.ndarray, np.ndarray] | None
+) -> None:
+    """Book the ``decisions`` logged for ``bar`` (a list), given in the adjusted bars'
+    prices and shares when ``factors`` (``engine.broker.shown.traded_decisions``): what the
+    child's copy and the consumer's book both do with a bar's log.
+
+    :raise ValueError, TypeError, ArithmeticError: the book refused them.
+    """
+    if not isinstance(decisions, list):
+        raise ValueError(f"decisions: must be a list, is a {type(decisions).__name__}")
+    if factors is not None:
+        decisions = traded_decisions(decisions, bar, *factors)
+    book.apply(decisions)
