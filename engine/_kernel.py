@@ -449,16 +449,16 @@ def fill_paths(
 
 
 @njit(cache=True, nogil=True)
-def gather_rows(table: np.ndarray, order: np.ndarray, first: int, stop: int) -> np.ndarray:
-    """(stop - first) × R: columns ``first`` to ``stop`` of ``table`` (R' × C) with its rows
+def gather_rows(table: np.ndarray, order: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """C × R: the columns ``columns`` (C indices) of ``table`` (R' × C') with its rows
     ``order`` (R indices), each column contiguous: ``table.take(order, axis=0)``'s columns
     copied, in one pass."""
-    n_rows = order.shape[0]
-    out = np.empty((stop - first, n_rows))
+    n_rows, n_columns = order.shape[0], columns.shape[0]
+    out = np.empty((n_columns, n_rows))
     for i in range(n_rows):
         row = order[i]
-        for k in range(first, stop):
-            out[k - first, i] = table[row, k]
+        for k in range(n_columns):
+            out[k, i] = table[row, columns[k]]
     return out
 
 

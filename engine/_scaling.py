@@ -102,7 +102,7 @@ def scale_events(
         entries, exits, ohlc, params, sizes, position_exits, actions, order_prices, keep,
         liquidity=liquidity,
     )  # fmt: skip
-    events = _events_of(out, keep, actions is not None, entries.size)
+    events = _events_of(out, keep, actions is not None, entries.shape)
     if params.liquid:  # the shares its entries were sized for and filled (a capacity curve)
         events = dataclasses.replace(events, entered=out[9])
     rate = Costs.of(params).borrow
@@ -369,15 +369,13 @@ def _stretch(exit_at: Callable[[int], bool], bar: int, n: int) -> np.ndarray | l
     return [bool(exit_at(t)) for t in range(bar, bar + n)]
 
 
-def _events_of(out: tuple, keep: bool, acting: bool, work: int) -> sim.Events:
-    """``sim.Events`` of the step's outputs (``walk_acting``'s tuple) for runs of ``work``
-    bar-updates (``_fill_columns``)."""
-    from engine.broker import step
-
+def _events_of(out: tuple, keep: bool, acting: bool, shape: tuple[int, int]) -> sim.Events:
+    """``sim.Events`` of the step's outputs (``walk_acting``'s tuple) for N runs of T bars
+    (``shape``), each run's units in trade order (``_unit_table``)."""
     rows, counts, units, unit_counts, _, _, cash, shares, log = out[:9]
     ends = np.cumsum(unit_counts)
-    columns = [*range(step.UNIT_BORROW + 1), step.DIVIDENDS, step.IN_LIEU]  # UNIT_COLUMNS
-    table = units.take(columns, axis=1)
+    work = shape[0] * shape[1]
+    table = _unit_table(units, unit_counts, shape[1] - 1, compiled.walked_kernels(work))
     applied = None
     if acting:
         applied = Applied()
@@ -390,6 +388,27 @@ def _events_of(out: tuple, keep: bool, acting: bool, work: int) -> sim.Events:
         applied=applied,
         units=[table[end - n : end] for n, end in zip(unit_counts, ends, strict=True)],
     )
+
+
+def _unit_table(
+    units: np.ndarray, unit_counts: np.ndarray, last: int, compiled_pays: bool
+) -> np.ndarray:
+    """The unit tables (``UNIT_COLUMNS``) of runs whose last bar is ``last``, one after the
+    other, off the book (``_keep``): the step's ``units`` (``unit_counts`` rows a run), each
+    run's rows in the order of its trades (``_trade_order``), so that ``unit_trades`` takes
+    them as they are. Gathered in one compiled pass, each column contiguous, when
+    ``compiled_pays`` (``_columns``)."""
+    from engine.broker import step
+
+    entry_bar = units[:, ENTRY_BAR]
+    exit_key = np.where(units[:, EXIT_BAR] < 0, last + 1, units[:, EXIT_BAR])
+    runs = np.repeat(np.arange(unit_counts.size), unit_counts) if unit_counts.size > 1 else None
+    order = _trade_order(entry_bar, exit_key, last, runs)
+    kept = (*range(step.UNIT_BORROW + 1), step.DIVIDENDS, step.IN_LIEU)
+    if compiled_pays:
+        return _gathered(units, order, kept).T
+    rows = units if order is None else units.take(order, axis=0)
+    return rows[:, list(kept)]
 
 
 def _fill_columns(rows: np.ndarray, counts: np.ndarray, work: int) -> dict[str, np.ndarray]:
@@ -413,21 +432,28 @@ def _fill_columns(rows: np.ndarray, counts: np.ndarray, work: int) -> dict[str, 
 
 
 def _columns(
-    table: np.ndarray, order: np.ndarray | None, kept: range, compiled_pays: bool
+    table: np.ndarray, order: np.ndarray | None, kept: Sequence[int], compiled_pays: bool
 ) -> Callable[[int], np.ndarray]:
-    """Column k (in ``kept``, a run of the table's columns) of the step's ``table`` with its
-    rows in ``order`` (None: as they are), a contiguous array of its own (off the book,
-    ``_keep``): all of ``kept`` gathered in one compiled pass
-    (``engine._kernel.gather_rows``) when ``compiled_pays``, else each copied by numpy
-    when asked (the rows taken in order once). The same values either way."""
+    """Column k (one of ``kept``) of the step's ``table`` with its rows in ``order`` (None:
+    as they are), a contiguous array of its own (off the book, ``_keep``): all of ``kept``
+    gathered in one compiled pass (``engine._kernel.gather_rows``: the rows of one array)
+    when ``compiled_pays``, else each copied by numpy when asked (the rows taken in order
+    once). The same values either way."""
     if compiled_pays:
-        rows = np.arange(table.shape[0]) if order is None else order
-        gathered = compiled.kernels().gather_rows(
-            kernel_array(table), kernel_array(rows, np.int64), kept.start, kept.stop
-        )
-        return lambda k: gathered[k - kept.start]
+        gathered = _gathered(table, order, kept)
+        at = {k: i for i, k in enumerate(kept)}
+        return lambda k: gathered[at[k]]
     rows = table if order is None else table.take(order, axis=0)
     return lambda k: rows[:, k].copy()
+
+
+def _gathered(table: np.ndarray, order: np.ndarray | None, kept: Sequence[int]) -> np.ndarray:
+    """len(``kept``) × R: the columns ``kept`` of ``table`` with its rows in ``order`` (None:
+    as they are), each contiguous, in one compiled pass (``engine._kernel.gather_rows``)."""
+    rows = np.arange(table.shape[0]) if order is None else order
+    return compiled.kernels().gather_rows(
+        kernel_array(table), kernel_array(rows, np.int64), np.array(kept, dtype=np.int64)
+    )
 
 
 def _order_series(
@@ -568,9 +594,12 @@ def unit_trades(
     n = len(close) - 1
     held = table[:, EXIT_BAR] < 0
     order = _trade_order(table[:, ENTRY_BAR], np.where(held, n + 1, table[:, EXIT_BAR]), n)
-    held = held[order]
-    # the run kernels are loaded when this run's paths took them (``_simulate.paths``)
-    column = _columns(table, order, range(UNIT_COLUMNS), compiled.kernels_loaded())
+    if order is None:  # in trade order already (``_unit_table``'s): its columns as they are
+        column = np.ascontiguousarray(table.T).__getitem__  # a copy only of a row-major table
+    else:
+        held = held[order]
+        # the run kernels are loaded when this run's paths took them (``_simulate.paths``)
+        column = _columns(table, order, range(UNIT_COLUMNS), compiled.kernels_loaded())
 
     size, entry_price = column(SIZE), column(ENTRY_PRICE)
     entry_fee, exit_fee = column(ENTRY_FEE), column(EXIT_FEE)
@@ -606,13 +635,22 @@ def unit_trades(
     )
 
 
-def _trade_order(entry_bar: np.ndarray, exit_key: np.ndarray, last: int) -> np.ndarray:
+def _trade_order(
+    entry_bar: np.ndarray, exit_key: np.ndarray, last: int, runs: np.ndarray | None = None
+) -> np.ndarray | None:
     """The order of the units by entry bar, then by ``exit_key`` (their exit bar, ``last`` +
     1 for one still held), ties in table order: ``np.lexsort``'s, as one stable sort of
     one key (entry × (``last`` + 2) + exit key: whole numbers below 2**53 for any run
     under 90 million bars, so exact in float64, and distinct exactly when the pairs are),
-    cheaper than the lexsort's two passes."""
-    return np.argsort(entry_bar * (last + 2) + exit_key, kind="stable")
+    cheaper than the lexsort's two passes; None when the rows are in that order already
+    (the sort would keep them as they are). ``runs`` (each row's run, rows grouped by run):
+    each run's rows in that order, the runs as they are."""
+    key = entry_bar * (last + 2) + exit_key
+    if runs is not None:
+        return np.lexsort((key, runs))
+    if bool((key[1:] >= key[:-1]).all()):
+        return None
+    return np.argsort(key, kind="stable")
 
 
 def _whole_borrow(entries, exits, kept, charges, last: int, held, reason) -> np.ndarray:

@@ -123,7 +123,7 @@ def warm_runs_and_portfolios() -> None:
     paths = (np.empty((2, 8)), np.empty((2, 8)), np.empty((2, 8)), np.empty(2, dtype=np.int64))
     fills = (np.array([1, 5], dtype=np.int64), np.array([1e5, 2e5]), np.array([1.0, 0.0]))
     kernel.fill_paths(np.array([0, 1, 2], dtype=np.int64), *fills, prices, 1e5, *paths)
-    kernel.gather_rows(curves, np.array([1, 0], dtype=np.int64), 0, 8)  # a table's columns
+    kernel.gather_rows(curves, np.array([1, 0], dtype=np.int64), np.arange(8))  # a table's columns
     _warm_portfolios(costs, prices)
     from engine import _liquidity_kernel
 

@@ -477,6 +477,51 @@ def test_unit_trades_gathered_compiled_equal_numpys(units, n, seed, events, borr
         assert want.dtype == got.dtype and want.tobytes() == got.tobytes(), name
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=4),
+    st.integers(min_value=1, max_value=60),
+    st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_unit_tables_come_off_the_book_in_trade_order_compiled_or_not(counts, n, seed):
+    """The step's unit table of several runs (``engine._scaling._unit_table``) comes off
+    the book with each run's units in the order of its trades, the same bits gathered
+    compiled or by numpy; and a run's trades (``unit_trades``) are the same from that
+    table, read as it is, as from the step's rows in the order the step wrote them."""
+    from engine import _scaling
+    from engine.broker import step
+
+    rng = np.random.default_rng(seed)
+    rows = sum(counts)
+    units = rng.uniform(0.5, 200.0, (rows, step.LEAVE_REASON + 1))
+    units[:, step.ENTRY_BAR] = rng.integers(0, n, rows)
+    exit_bar = np.minimum(units[:, step.ENTRY_BAR] + rng.integers(0, 5, rows), n - 1)
+    units[:, step.EXIT_BAR] = np.where(rng.random(rows) < 0.2, -1.0, exit_bar)
+    units[:, step.SIZE] = rng.integers(1, 500, rows)
+    units[:, step.SIDE] = rng.choice([1.0, -1.0], rows)
+    units[:, step.REASON] = rng.integers(0, 4, rows)
+    unit_counts = np.array(counts, dtype=np.int64)
+    tables = [_scaling._unit_table(units, unit_counts, n - 1, pays) for pays in (False, True)]
+    assert tables[0].shape == tables[1].shape == (rows, _scaling.UNIT_COLUMNS)
+    assert tables[0].tobytes() == np.ascontiguousarray(tables[1]).tobytes()
+    kept = [*range(step.UNIT_BORROW + 1), step.DIVIDENDS, step.IN_LIEU]
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.02, n)))
+    params = TradingParams(direction="longshort", borrow_rate=0.05)
+    ends = np.cumsum(unit_counts)
+    for count, end in zip(counts, ends, strict=True):
+        ordered = tables[1][end - count : end]
+        keys = ordered[:, _scaling.ENTRY_BAR] * (n + 1) + np.where(
+            ordered[:, _scaling.EXIT_BAR] < 0, n, ordered[:, _scaling.EXIT_BAR]
+        )
+        assert (np.diff(keys) >= 0).all()
+        as_written = np.ascontiguousarray(units[end - count : end][:, kept])
+        want = _scaling.unit_trades(as_written, close, params, True)
+        got = _scaling.unit_trades(ordered, close, params, True)
+        for name in want.__dataclass_fields__:
+            a, b = getattr(want, name), getattr(got, name)
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.integers(min_value=2, max_value=300),
