@@ -82,7 +82,7 @@ def scale_events(
 ) -> tuple[sim.Events, Orders | None]:
     """The fills of N runs with ``params.max_entries``, ``params.exit_fraction`` and
     ``params.take_profit_fraction`` over the bars' (open, high, low, close); their ``units``
-    hold, per run, its unit table (closed parts, then the open rests). ``sizes[i]``
+    hold, per run, its unit table in the order of its trades (``_unit_table``). ``sizes[i]``
     (``engine._simulate.Sizer``, with ``params.size_unit``): run i's size series, read on
     each signal bar that adds a unit. ``position_exits[i]`` (``engine._simulate.
     PositionExit``, or None): run i's exit while its long is open, in place of its row of

@@ -89,7 +89,8 @@ class Events:
     run's bars held none."""
     units: list | None = None
     """Per run, its unit table (``engine._scaling.unit_trades``) when it scales in or out
-    (``max_entries``, ``exit_fraction``); None: one position at a time."""
+    (``max_entries``, ``exit_fraction``), its rows in the order of its trades; None: one
+    position at a time."""
     entered: np.ndarray | None = None
     """N × 2: per run, the shares its entries were sized for and those they filled, with a
     liquidity field (``engine.broker.step.entered``); None without one."""
