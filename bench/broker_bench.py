@@ -7,8 +7,9 @@ Synthetic bars, no network: a seeded random walk of the log close (1 % a bar, re
 to stay within e^±1 of 100), an open near the previous close, a high and a low around
 both. Every figure is CPU time (``time.process_time``: steady on a shared machine), the
 best call of at least ``--repeat`` and of at least ``SAMPLED_CPU`` CPU-seconds of calls
-(``cpu_best``), after a warm-up call (kernels loaded, caches filled). Each line prints our
-figure, the floor's or peer's, the ratio and the goal, PASS or MISS.
+(``cpu_best``; a run and its floor with their calls alternated, ``cpu_best_pair``), after a
+warm-up call (kernels loaded, caches filled). Each line prints our figure, the floor's or
+peer's, the ratio and the goal, PASS or MISS.
 
 (1) An orders run: ``engine.run`` of an EXPR SMA cross (10, 30) with a limit entry 1 %
     below the signal close good for 3 bars, an ATR size in shares
@@ -472,6 +473,27 @@ def cpu_best(fn: Callable[[], object], repeat: int) -> float:
     return max(best, 1e-9)
 
 
+def cpu_best_pair(
+    ours: Callable[[], object], floor: Callable[[], object], repeat: int
+) -> tuple[float, float]:
+    """``cpu_best`` of both sides of a ratio, their calls alternated (after one untimed
+    call each): each side's least CPU time of as many calls as the other's, calling on
+    until the dearer side has spent ``SAMPLED_CPU`` (at most ``MAX_CALLS`` pairs), so that
+    both are sampled in the same minutes of a shared VM whose speed moves between them
+    (docs/benchmarks.md, "Sampling")."""
+    ours(), floor()
+    best, spent, calls = [math.inf, math.inf], [0.0, 0.0], 0
+    sampled = SAMPLED_CPU if repeat > 1 else 0.0
+    while calls < repeat or (max(spent) < sampled and calls < MAX_CALLS):
+        for side, fn in enumerate((ours, floor)):
+            started = time.process_time()
+            fn()
+            took = time.process_time() - started
+            best[side], spent[side] = min(best[side], took), spent[side] + took
+        calls += 1
+    return max(best[0], 1e-9), max(best[1], 1e-9)
+
+
 @dataclass(frozen=True)
 class Line:
     """One printed figure: ours and the floor's (or peer's), the ratio, its goal."""
@@ -552,7 +574,6 @@ def orders_run(n: int, repeat: int) -> Line:
             position_exit=held[0], size=size,
         )  # fmt: skip
 
-    ours_s = cpu_best(ours, repeat)
     fee_max = math.inf if params.fee_max is None else params.fee_max
     costs = np.array([params.fee_rate, params.fee_per_share or 0.0, params.fee_min or 0.0, fee_max])
     equity = np.empty(n)
@@ -561,7 +582,7 @@ def orders_run(n: int, repeat: int) -> Line:
         atr(bars.high, bars.low, bars.close, 14), request.params["hold"], params.valid_bars,
         params.initial_capital, costs, equity,
     )  # fmt: skip
-    floor_s = cpu_best(lambda: orders_floor(*arguments), repeat)
+    ours_s, floor_s = cpu_best_pair(ours, lambda: orders_floor(*arguments), repeat)
     trades, final = orders_floor(*arguments)
     assert result is not None
     return run_line(
@@ -605,7 +626,6 @@ def stops_run(n: int, repeat: int) -> Line:
         nonlocal result
         result = run(bars, entries[0], exits[0], params, limit=limit, stop=stop)
 
-    ours_s = cpu_best(ours, repeat)
     fee_max = math.inf if params.fee_max is None else params.fee_max
     costs = np.array([params.fee_rate, params.fee_per_share or 0.0, params.fee_min or 0.0, fee_max])
     stops = np.array([params.stop_loss_pct / 100.0, params.take_profit_pct / 100.0])
@@ -614,7 +634,7 @@ def stops_run(n: int, repeat: int) -> Line:
         params.valid_bars, params.initial_capital, params.position_size, costs, stops,
         np.empty(n),
     )  # fmt: skip
-    floor_s = cpu_best(lambda: stops_floor(*arguments), repeat)
+    ours_s, floor_s = cpu_best_pair(ours, lambda: stops_floor(*arguments), repeat)
     trades, final = stops_floor(*arguments)
     assert result is not None
     return run_line(
@@ -638,7 +658,6 @@ def scaling_run(n: int, repeat: int) -> Line:
         nonlocal result
         result = run(bars, entries, exits, params)
 
-    ours_s = cpu_best(ours, repeat)
     equity = np.full(n, params.initial_capital)
     arguments = (
         bars.open, bars.high, bars.low, bars.close, entries, exits, params.max_entries,
@@ -650,7 +669,7 @@ def scaling_run(n: int, repeat: int) -> Line:
         equity[0] = params.initial_capital
         return scaling_floor(*arguments)
 
-    floor_s = cpu_best(floor, repeat)
+    ours_s, floor_s = cpu_best_pair(ours, floor, repeat)
     units, final = floor()
     assert result is not None
     return run_line(
@@ -682,7 +701,6 @@ def called_run(n: int, repeat: int) -> Line:
         nonlocal result
         result = run(bars, entries[0], exits[0], params, position_exit=held[0], size=size)
 
-    ours_s = cpu_best(ours, repeat)
     fee_max = math.inf if params.fee_max is None else params.fee_max
     costs = np.array([params.fee_rate, params.fee_per_share or 0.0, params.fee_min or 0.0, fee_max])
     equity = np.empty(n)
@@ -692,7 +710,7 @@ def called_run(n: int, repeat: int) -> Line:
         params.exit_fraction, STOPS["stop_loss_pct"] / 100, STOPS["take_profit_pct"] / 100,
         params.initial_capital, costs, equity,
     )  # fmt: skip
-    floor_s = cpu_best(lambda: called_floor(*arguments), repeat)
+    ours_s, floor_s = cpu_best_pair(ours, lambda: called_floor(*arguments), repeat)
     units, final = called_floor(*arguments)
     assert result is not None
     return run_line(
@@ -745,34 +763,37 @@ def sweeps(quick: bool, repeat: int) -> list[Line]:
 
     frame = _frame(random_walk_bars(SWEEP_BARS, seed=3))
     grid = sweep_grid(quick)
-
-    def per_combo(**fields) -> tuple[float, int]:
-        request, params = sweep_inputs(grid, **fields)
-        seconds = cpu_best(lambda: evaluate(frame, request, params), repeat)
-        return seconds / len(params) * 1e6, len(params)
-
-    plain, combos = per_combo()
-    limit, _ = per_combo(**LIMIT_ENTRY)
-    scaling, _ = per_combo(**SCALING)
-    register(
-        MetricDef(
-            FUNCTION_METRIC_KEY, "Final / first equity", function=f"{__name__}:final_equity_ratio"
-        )
+    plain_request, plain_params = sweep_inputs(grid)
+    combos = len(plain_params)
+    metric = MetricDef(
+        FUNCTION_METRIC_KEY, "Final / first equity", function=f"{__name__}:final_equity_ratio"
     )
-    try:
-        function, _ = per_combo()
-    finally:
-        unregister(FUNCTION_METRIC_KEY)
+
+    def plain() -> None:
+        evaluate(frame, plain_request, plain_params)
+
+    def with_fields(**fields) -> Callable[[], object]:
+        request, params = sweep_inputs(grid, **fields)
+        return lambda: evaluate(frame, request, params)
+
+    def with_metric() -> None:  # registered for its own calls only: the plain ones alternate
+        register(metric)
+        try:
+            plain()
+        finally:
+            unregister(FUNCTION_METRIC_KEY)
+
     size = f"{combos:,} combos × {SWEEP_BARS:,} bars"
-    plain_text = f"plain sweep {plain:.1f} µs/combo"
-    return [
-        against(label, figure, plain, (f"{figure:.1f} µs/combo", plain_text), goal, size)
-        for label, figure, goal in (
-            ("limit-entry sweep", limit, 1.5),
-            ("scaling sweep", scaling, 3),
-            ("sweep with a function metric", function, 1.2),
-        )
-    ]
+    lines = []
+    for label, sweep, goal in (
+        ("limit-entry sweep", with_fields(**LIMIT_ENTRY), 1.5),
+        ("scaling sweep", with_fields(**SCALING), 3),
+        ("sweep with a function metric", with_metric, 1.2),
+    ):
+        figure, base = (s / combos * 1e6 for s in cpu_best_pair(sweep, plain, repeat))
+        texts = (f"{figure:.1f} µs/combo", f"plain sweep {base:.1f} µs/combo")
+        lines.append(against(label, figure, base, texts, goal, size))
+    return lines
 
 
 # -- (5): the sweep core ------------------------------------------------------------------------
