@@ -397,7 +397,7 @@ def _unit_table(
     other, off the book (``_keep``): the step's ``units`` (``unit_counts`` rows a run), each
     run's rows in the order of its trades (``_trade_order``), so that ``unit_trades`` takes
     them as they are. Gathered in one compiled pass, each column contiguous, when
-    ``compiled_pays`` (``_columns``)."""
+    ``compiled_pays`` (``_gathered``); else by numpy (the same values)."""
     from engine.broker import step
 
     entry_bar = units[:, ENTRY_BAR]
