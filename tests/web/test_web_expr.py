@@ -5,13 +5,12 @@ and every refusal is a 400 naming its field, answered in under 200 ms of CPU."""
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.web.support import valid_request, valid_sweep, valid_walkforward
+from tests.web.support import handled, valid_request, valid_sweep, valid_walkforward
 
 EXAMPLE = {
     "entry": "close > sma(close, 20) and rsi(close, $n) < $low",
@@ -108,12 +107,8 @@ def texts(draw) -> str:
 
 
 def _timed(client, path: str, body: dict):
-    """The answer to ``body`` and its CPU seconds in this process (``time.process_time``,
-    as tests/web/test_web_fuzz.py: the request is handled in the test's own thread, so that
-    is the web's cost of it, not the wait for a core of a machine the suite shares)."""
-    started = time.process_time()
-    response = client.post(path, json=body)
-    return response, time.process_time() - started
+    """The answer to ``body`` and its CPU seconds (``handled``)."""
+    return handled(client, "POST", path, json=body)
 
 
 @pytest.mark.parametrize("route", ["/run_backtest", "/api/sweeps"])

@@ -5,7 +5,6 @@ nothing queued), accept zscore(close, 2000) on a day, and follow the app's own s
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ import data
 from data.generate_intraday import five_minute_csv
 from store.models import BacktestRun
 from tests.runs.test_runs_signal_cost import BARS, HEAVIEST, TICKER, ZSCORE, request
-from tests.web.support import app_with_schema, queue_key, serve
+from tests.web.support import app_with_schema, handled, queue_key, serve
 from web.db import get_engine
 from web.queue import get_run_queue
 
@@ -37,16 +36,10 @@ def app(sqlite_url, redis_url, folder):
     yield from serve(app_with_schema(sqlite_url, redis_url, folder))
 
 
-def _post(client, url: str, body: dict):
-    started = time.thread_time()
-    response = client.post(url, json=body)
-    return response, time.thread_time() - started
-
-
 @pytest.mark.parametrize("url", ["/api/analyze_signals", "/api/runs", "/api/schema/run/validate"])
 def test_the_heaviest_expression_is_a_fast_400_naming_params(client, url):
     client.post("/api/schema/run/validate", json=request(ZSCORE))  # the worker has parsed the file
-    response, elapsed = _post(client, url, request(HEAVIEST))
+    response, elapsed = handled(client, "POST", url, json=request(HEAVIEST))
     assert response.status_code == 400
     body = response.get_json()
     assert body["field"] == "params"
