@@ -262,12 +262,12 @@ def execute(
     (``kinds.runs.kind.execute_request`` chooses).
     """
     from kinds.runs.run_memory import check_run_memory
-    from kinds.runs.signal_cost import check_signal_cost
+    from kinds.runs.signal_cost import checked_cost
     from rules import RULES
 
     market = load_market_data(request, data_dir)
-    start = check_signal_cost(request, market)
-    check_run_memory(request, market, start)
+    start, cost = checked_cost(request, market)
+    check_run_memory(request, market, start, cost=cost)
     frame = market_window(market, start)
     cache: dict = {}
     entries, exits = signals_in_window(frame, request.rule_type, [request.params], cache)

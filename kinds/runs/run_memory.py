@@ -17,6 +17,7 @@ from config import process
 from data import History
 from kinds.runs.contract import RequestError, RunRequest
 from kinds.runs.signal_cost import request_cost
+from rules.cost import SignalCost
 
 FIELD = "end_date"
 """The field a refusal names: the window's length (and the history before it) sets the cost."""
@@ -72,12 +73,16 @@ def estimated_mb(
     return BASE_MB + max(parse, compute) / 2**20
 
 
-def run_estimate_mb(request: RunRequest, market: History, signal_start: int = 0) -> float:
+def run_estimate_mb(
+    request: RunRequest, market: History, signal_start: int = 0, cost: SignalCost | None = None
+) -> float:
     """``estimated_mb`` of ``request`` on its loaded data: every bar of the file read (a Job
     parses it whole) and of the files its ``ref`` calls read, the window traded, the
     signals computed from ``signal_start`` up to the window's end (and their ``ref`` and
-    ``tf`` series on the bars those read: ``kinds.runs.signal_cost.request_cost``)."""
-    cost = request_cost(request, market, signal_start)
+    ``tf`` series on the bars those read: ``kinds.runs.signal_cost.request_cost``, or
+    ``cost`` when the caller has it: ``checked_cost``'s)."""
+    if cost is None:
+        cost = request_cost(request, market, signal_start)
     others = list(_referenced(request, market).values())
     read = len(market.bars)
     return estimated_mb(read, market.stop - market.start, cost.values, request.charts, others)
@@ -96,15 +101,19 @@ def _referenced(request: RunRequest, market: History) -> dict[str, int]:
 
 
 def check_run_memory(
-    request: RunRequest, market: History, signal_start: int = 0, memory_mb: int | None = None
+    request: RunRequest,
+    market: History,
+    signal_start: int = 0,
+    memory_mb: int | None = None,
+    cost: SignalCost | None = None,
 ) -> None:
     """Refuse ``request`` when its estimate passes ``memory_mb`` (default: this process's
-    ``RUN_MAX_MEMORY_MB``).
+    ``RUN_MAX_MEMORY_MB``); ``cost``: its signal cost, when the caller has it.
 
     :raise RequestError: naming ``end_date``, with the estimate and the limit.
     """
     limit = process.RUN_MAX_MEMORY_MB.value() if memory_mb is None else memory_mb
-    need = run_estimate_mb(request, market, signal_start)
+    need = run_estimate_mb(request, market, signal_start, cost)
     if need > limit:
         bars = market.stop - market.start
         others = _referenced(request, market).items()

@@ -85,6 +85,21 @@ def check_signal_cost(
     :raise RequestError: naming ``params`` when the estimate passes a limit (with the
         ``ref``/``tf`` series that cost the most, when one costs more than the run's bars).
     """
+    return checked_cost(request, market, max_work, max_values)[0]
+
+
+def checked_cost(
+    request: RunRequest,
+    market: History,
+    max_work: int | None = None,
+    max_values: int | None = None,
+) -> tuple[int, SignalCost]:
+    """``check_signal_cost``, returning (``signal_start``, the cost it checked): for a caller
+    that estimates the run's memory from the same cost (``kinds.runs.run_memory``), which
+    the estimate would otherwise compute again (a walk of the rule's expression tree).
+
+    :raise RequestError: as ``check_signal_cost``.
+    """
     start = signal_start(request, market)
     cost = request_cost(request, market, start)
     work_limit = process.SIGNAL_MAX_WORK.value() if max_work is None else max_work
@@ -95,7 +110,14 @@ def check_signal_cost(
     if cost.values > values_limit:
         message = _refusal(cost, "float values at once", values_limit, "SIGNAL_MAX_VALUES")
         raise RequestError(FIELD, message)
-    return start
+    return start, cost
 
 
-__all__ = ["FIELD", "check_signal_cost", "cost_limits", "request_cost", "signal_start"]
+__all__ = [
+    "FIELD",
+    "check_signal_cost",
+    "checked_cost",
+    "cost_limits",
+    "request_cost",
+    "signal_start",
+]

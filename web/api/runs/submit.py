@@ -37,7 +37,7 @@ from kinds.runs.contract import RequestError, RunLabels, RunRequest, parse_label
 from kinds.runs.execute import load_market_data
 from kinds.runs.kind import RUN, RUN_CACHE, RUNS_SUBMITTED
 from kinds.runs.run_memory import check_run_memory
-from kinds.runs.signal_cost import check_signal_cost, cost_limits
+from kinds.runs.signal_cost import checked_cost, cost_limits
 from kinds.runs.store import (
     RunVersion,
     find_cache_source,
@@ -108,8 +108,8 @@ def validate_request(payload: dict) -> tuple[RunRequest, RunLabels, str]:
         labels = parse_labels(payload)
         config = current_app.config
         history = load_market_data(run_request, config["DATA_DIR"], config["RUN_MAX_BARS"])
-        start = check_signal_cost(run_request, history, *cost_limits(config))
-        check_run_memory(run_request, history, start, config[RUN_MAX_MEMORY_MB.name])
+        start, cost = checked_cost(run_request, history, *cost_limits(config))
+        check_run_memory(run_request, history, start, config[RUN_MAX_MEMORY_MB.name], cost)
     except RequestError as exc:
         raise bad_request(exc) from None
     return run_request, labels, history.data_hash
