@@ -400,10 +400,8 @@ def _unit_table(
     ``compiled_pays`` (``_gathered``); else by numpy (the same values)."""
     from engine.broker import step
 
-    entry_bar = units[:, ENTRY_BAR]
-    exit_key = np.where(units[:, EXIT_BAR] < 0, last + 1, units[:, EXIT_BAR])
     runs = np.repeat(np.arange(unit_counts.size), unit_counts) if unit_counts.size > 1 else None
-    order = _trade_order(entry_bar, exit_key, last, runs)
+    order = _trade_order(units[:, ENTRY_BAR], units[:, EXIT_BAR], last, runs)
     kept = (*range(step.UNIT_BORROW + 1), step.DIVIDENDS, step.IN_LIEU)
     if compiled_pays:
         return _gathered(units, order, kept).T
@@ -593,7 +591,7 @@ def unit_trades(
     (``engine.broker.costs.held_borrow``), a unit sold in parts keeps each part's share."""
     n = len(close) - 1
     held = table[:, EXIT_BAR] < 0
-    order = _trade_order(table[:, ENTRY_BAR], np.where(held, n + 1, table[:, EXIT_BAR]), n)
+    order = _trade_order(table[:, ENTRY_BAR], table[:, EXIT_BAR], n)
     if order is None:  # in trade order already (``_unit_table``'s): its columns as they are
         column = np.ascontiguousarray(table.T).__getitem__  # a copy only of a row-major table
     else:
@@ -636,16 +634,16 @@ def unit_trades(
 
 
 def _trade_order(
-    entry_bar: np.ndarray, exit_key: np.ndarray, last: int, runs: np.ndarray | None = None
+    entry_bar: np.ndarray, exit_bar: np.ndarray, last: int, runs: np.ndarray | None = None
 ) -> np.ndarray | None:
-    """The order of the units by entry bar, then by ``exit_key`` (their exit bar, ``last`` +
-    1 for one still held), ties in table order: ``np.lexsort``'s, as one stable sort of
-    one key (entry × (``last`` + 2) + exit key: whole numbers below 2**53 for any run
-    under 90 million bars, so exact in float64, and distinct exactly when the pairs are),
-    cheaper than the lexsort's two passes; None when the rows are in that order already
-    (the sort would keep them as they are). ``runs`` (each row's run, rows grouped by run):
-    each run's rows in that order, the runs as they are."""
-    key = entry_bar * (last + 2) + exit_key
+    """The order of the units by entry bar, then by exit bar (-1 for one still held, which
+    sorts as ``last`` + 1: after every one closed), ties in table order: ``np.lexsort``'s, as
+    one stable sort of one key (entry × (``last`` + 2) + exit key: whole numbers below 2**53
+    for any run under 90 million bars, so exact in float64, and distinct exactly when the
+    pairs are), cheaper than the lexsort's two passes; None when the rows are in that order
+    already (the sort would keep them as they are). ``runs`` (each row's run, rows grouped
+    by run): each run's rows in that order, the runs as they are."""
+    key = entry_bar * (last + 2) + np.where(exit_bar < 0, last + 1, exit_bar)
     if runs is not None:
         return np.lexsort((key, runs))
     if bool((key[1:] >= key[:-1]).all()):
