@@ -66,7 +66,7 @@ import argparse
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -460,38 +460,36 @@ def cpu_best(fn: Callable[[], object], repeat: int) -> float:
     calls): a figure of a millisecond is the best of a few hundred calls, not of three, so
     the machine's other work (a shared VM's neighbours, a test run beside it) rarely lands
     in every one of them, and none is timed before the machine has settled
-    (docs/benchmarks.md, "Sampling"). Both sides of a ratio are sampled alike. A
-    ``repeat`` of 1 (``--quick``) times one call."""
-    fn()
-    best, spent, calls = math.inf, 0.0, 0
-    sampled = SAMPLED_CPU if repeat > 1 else 0.0
-    while calls < repeat or (spent < sampled and calls < MAX_CALLS):
-        started = time.process_time()
-        fn()
-        took = time.process_time() - started
-        best, spent, calls = min(best, took), spent + took, calls + 1
-    return max(best, 1e-9)
+    (docs/benchmarks.md, "Sampling"). A ``repeat`` of 1 (``--quick``) times one call."""
+    return cpu_bests((fn,), repeat)[0]
 
 
 def cpu_best_pair(
     ours: Callable[[], object], floor: Callable[[], object], repeat: int
 ) -> tuple[float, float]:
-    """``cpu_best`` of both sides of a ratio, their calls alternated (after one untimed
-    call each): each side's least CPU time of as many calls as the other's, calling on
-    until the dearer side has spent ``SAMPLED_CPU`` (at most ``MAX_CALLS`` pairs), so that
-    both are sampled in the same minutes of a shared VM whose speed moves between them
-    (docs/benchmarks.md, "Sampling")."""
-    ours(), floor()
-    best, spent, calls = [math.inf, math.inf], [0.0, 0.0], 0
+    """``cpu_best`` of both sides of a ratio, their calls alternated (``cpu_bests``), so
+    that both are sampled in the same minutes of a shared VM whose speed moves between
+    them (docs/benchmarks.md, "Sampling")."""
+    ours_s, floor_s = cpu_bests((ours, floor), repeat)
+    return ours_s, floor_s
+
+
+def cpu_bests(fns: Sequence[Callable[[], object]], repeat: int) -> list[float]:
+    """``cpu_best`` of each of ``fns``, their calls taken in turn (after one untimed call
+    each): each one's least CPU time of as many calls as the others', calling on until the
+    dearest has spent ``SAMPLED_CPU`` (at most ``MAX_CALLS`` rounds)."""
+    for fn in fns:
+        fn()
+    best, spent, calls = [math.inf] * len(fns), [0.0] * len(fns), 0
     sampled = SAMPLED_CPU if repeat > 1 else 0.0
     while calls < repeat or (max(spent) < sampled and calls < MAX_CALLS):
-        for side, fn in enumerate((ours, floor)):
+        for side, fn in enumerate(fns):
             started = time.process_time()
             fn()
             took = time.process_time() - started
             best[side], spent[side] = min(best[side], took), spent[side] + took
         calls += 1
-    return max(best[0], 1e-9), max(best[1], 1e-9)
+    return [max(b, 1e-9) for b in best]
 
 
 @dataclass(frozen=True)
