@@ -22,6 +22,8 @@ from rules.expr import stretch
 from rules.expr.tree import Binary, Call, Column, Node, Number, Param, Text, Unary, Walked
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
     from engine import Bars
     from rules.expr.check import Program
 
@@ -126,13 +128,16 @@ def parts(
         count = on if isinstance(on, int) else len(on)
         found.append((where, count, sum(w for w, _ in costs), sum(v for _, v in costs)))
         inner: dict[tuple, tuple[str, Bars | int, list[Node]]] = {}
+        seen: dict[tuple[str, str], tuple[Bars, np.ndarray]] = {}  # ``tf`` resamples once
         for call in calls:
             label, series = call.args
             assert isinstance(label, Text)
             key: tuple = (call.function, label.value)
             stretch_of: Bars | int = on
             if not isinstance(on, int):
-                whole, at = stretch.seen(call.function, label.value, on, others or {})
+                if key not in seen:
+                    seen[key] = stretch.seen(call.function, label.value, on, others or {})
+                whole, at = seen[key]
                 stretch_of, _, first, stop = stretch.cut(
                     call.function, whole, at, series_reach(series, params)
                 )

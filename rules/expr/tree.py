@@ -4,12 +4,31 @@ messages and takes no part in equality."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 Pos = tuple[int, int]
 
 
-@dataclass(frozen=True)
+def _node(cls: type) -> type:
+    """``dataclass(frozen=True)`` with the hash computed once per node: the evaluator's memo
+    tables and the cost's scopes look a node up many times, and the generated hash would
+    hash its whole subtree on every lookup."""
+    cls = dataclass(frozen=True)(cls)
+    of_fields: Callable[[object], int] = cls.__hash__  # type: ignore[assignment]
+
+    def __hash__(self) -> int:
+        known = self.__dict__.get("_hash")
+        if known is None:
+            known = of_fields(self)
+            object.__setattr__(self, "_hash", known)
+        return known
+
+    cls.__hash__ = __hash__  # type: ignore[method-assign]
+    return cls
+
+
+@_node
 class Node:
     """Base of every node."""
 
@@ -18,15 +37,19 @@ class Node:
     def children(self) -> tuple[Node, ...]:
         return ()
 
+    def __getstate__(self) -> dict:
+        """The fields only: a string's hash differs from one process to the next."""
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
 
-@dataclass(frozen=True)
+
+@_node
 class Number(Node):
     """A constant."""
 
     value: float
 
 
-@dataclass(frozen=True)
+@_node
 class Named(Node):
     """A leaf that is a name: a ``Param`` or a ``Column`` (never equal to each other)."""
 
@@ -37,7 +60,7 @@ class Param(Named):
     """``$name``: a number taken from the request's params."""
 
 
-@dataclass(frozen=True)
+@_node
 class Text(Node):
     """A quoted text: the ticker of ``ref("DEMOIX", …)`` or the timeframe of ``tf("1w", …)``
     (the checker refuses it anywhere else)."""
@@ -64,7 +87,7 @@ class Equity(Walked):
     """``equity``: the run's equity at a bar's close (a position size expression only)."""
 
 
-@dataclass(frozen=True)
+@_node
 class Call(Node):
     """A function of the table in ``rules.expr.functions``."""
 
@@ -75,7 +98,7 @@ class Call(Node):
         return self.args
 
 
-@dataclass(frozen=True)
+@_node
 class Unary(Node):
     """``-x`` (op "-") or ``not x`` (op "not")."""
 
@@ -86,7 +109,7 @@ class Unary(Node):
         return (self.arg,)
 
 
-@dataclass(frozen=True)
+@_node
 class Binary(Node):
     """Arithmetic (+ - * /), a comparison (< <= > >= == !=) or a logical and/or."""
 
