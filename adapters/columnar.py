@@ -159,6 +159,11 @@ class Rows(Sequence[dict]):
         """The column held for ``key``."""
         return self._columns[key]
 
+    def with_column(self, key: str, column: Column | list) -> Rows:
+        """These rows with ``column`` as ``key`` (in its place when held, else last), as
+        ``[{**row, key: value} ...]`` gives them: no dict made."""
+        return Rows({**self._columns, key: column})
+
     def tolist(self) -> list[dict]:
         """The list of dicts (the same list on every call)."""
         if self._list is None:

@@ -7,7 +7,7 @@ from operator import itemgetter
 
 import numpy as np
 
-from adapters.columnar import Column, Columns, Rows, TimeColumn, field_array, held
+from adapters.columnar import Columns, Rows, TimeColumn, field_array, held
 from adapters.curves import columns
 from engine import Bars
 
@@ -60,19 +60,18 @@ def signal_markers(
     ``events_applied``; a trade record shows its entry after the splits it was held over,
     so its opening fill is put back at the price and size it filled at. ``columnar``: as
     ``adapters.curves.columns``. ``records``: ``adapters.trade_records``, a list or
-    ``Rows``; of one side and no split, ``Rows`` give their fills as ``Rows`` too.
+    ``Rows``; with no split, ``Rows`` give their fills as ``Rows`` too.
     """
     splits = [event for event in applied or () if event["type"] == "split"]
-    held_sides = records.column("side") if isinstance(records, Rows) else None
-    sides = set(held_sides if held_sides is not None else (r["side"] for r in records))
     buys: list[dict] | Rows
     sells: list[dict] | Rows
-    if splits or len(sides) > 1:
+    sides = set() if isinstance(records, Rows) else {r["side"] for r in records}
+    if isinstance(records, Rows) and not splits:
+        buys, sells = _fills_columns(records)
+    elif splits or len(sides) > 1:
         buys, sells = _fills(records, splits)
     else:  # one side: its openings and its closings, each in record order
-        openings, closings = (
-            _one_side_columns(records) if isinstance(records, Rows) else _one_side(records)
-        )
+        openings, closings = _one_side(records)
         buys, sells = (openings, closings) if sides == {"BUY"} else (closings, openings)
     by_time = itemgetter("timestamp")  # ISO-8601 strings of one format sort in time order
     markers = {
@@ -98,28 +97,30 @@ def _one_side(records: list[dict]) -> tuple[list[dict], list[dict]]:
     return openings, closings
 
 
-def _one_side_columns(records: Rows) -> tuple[Rows, Rows]:
-    """``_one_side`` of records held as columns, each sorted by time as ``signal_markers``
-    sorts the listed ones (a stable sort of the moments: the same order as of their
-    ISO-8601 texts), as columns: no dict per fill."""
-    closed = np.flatnonzero(~field_array(records, "is_open", bool))
+def _fills_columns(records: Rows) -> tuple[Rows, Rows]:
+    """``_fills`` of records held as columns (no split applied), each sorted by time as
+    ``signal_markers`` sorts the listed ones (a stable sort of the moments: the same order
+    as of their ISO-8601 texts), as columns: no dict per fill. A record gives each side one
+    fill at most (a long its opening buy and closing sell, a short its opening sell and
+    closing buy), so a side's fills in record order are its records in order."""
+    long = np.array(records.column("side")) == "BUY"
+    closed = ~field_array(records, "is_open", bool)
+    ends = {
+        key: (records.column(f"entry_{key}"), records.column(f"exit_{key}"))
+        for key in ("timestamp", "price")
+    }
+    ends["size"] = (records.column("size"), records.column("size"))
     fills = []
-    for end, rows in (("entry", None), ("exit", closed)):
-        times = records.column(f"{end}_timestamp").values()
-        order = np.argsort(times if rows is None else times[rows], kind="stable")
-        order = order if rows is None else rows[order]
-        held_at = {
-            "timestamp": records.column(f"{end}_timestamp"),
-            "price": records.column(f"{end}_price"),
-            "size": records.column("size"),
+    for opens, closes in ((long, ~long & closed), (~long, long & closed)):  # buys, sells
+        rows = np.flatnonzero(opens | closes)
+        opening = opens[rows]
+        side = {
+            key: np.where(opening, entry.values()[rows], exit_.values()[rows])
+            for key, (entry, exit_) in ends.items()
         }
-        fills.append(Rows({key: _at(column, order) for key, column in held_at.items()}))
+        order = np.argsort(side["timestamp"], kind="stable")
+        fills.append(Rows({key: type(ends[key][0])(side[key], order) for key in ends}))
     return fills[0], fills[1]
-
-
-def _at(column: Column, order: np.ndarray) -> Column:
-    """``column``'s values at ``order``, a column of its kind."""
-    return type(column)(column.values(), order)
 
 
 def _fills(records: Sequence[dict], splits: list[dict]) -> tuple[list[dict], list[dict]]:

@@ -3,9 +3,12 @@ trade records (docs/execution.md, "Entry orders")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from adapters._plain import float_list
+from adapters.columnar import Rows
 from adapters.timestamps import iso_utc
 from engine import Bars, EngineResult
 from engine.orders import ORDER_STATUSES
@@ -70,6 +73,9 @@ def order_records(bars: Bars, result: EngineResult, order_type: str) -> list[dic
     return records
 
 
-def with_entry_order(records: list[dict], order_type: str) -> list[dict]:
-    """Trade records with ``entry_order``: how each trade entered (the request's type)."""
+def with_entry_order(records: Sequence[dict], order_type: str) -> Sequence[dict]:
+    """Trade records with ``entry_order``: how each trade entered (the request's type); a
+    ``Rows`` stays one (a column of its own, no record made)."""
+    if isinstance(records, Rows):
+        return records.with_column("entry_order", [order_type] * len(records))
     return [{**record, "entry_order": order_type} for record in records]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from adapters.columnar import Column, FloatColumn, Rows, TimeColumn, object_json, plain
 from adapters.market import signal_markers
 from adapters.metrics import enhanced_metrics
+from adapters.orders import with_entry_order
 from adapters.trades import trade_records
 from engine import TradingParams, run
 from tests.adapters.support import make_bars
@@ -62,8 +63,8 @@ def test_records_held_as_columns_are_the_listed_records_to_the_byte(
 ):
     """Engine runs of any prices, signals, side and costs (tiny fees give tiny PnLs, a
     borrow rate its fee fields): the held records equal the listed ones and write their
-    JSON; the markers and enhanced metrics read from the columns are those read from the
-    dicts, to the byte."""
+    JSON (with an entry order's column too); the markers of both sides and the enhanced
+    metrics read from the columns are those read from the dicts, to the byte."""
     close = 100.0 * np.cumprod(1.0 + np.array(moves))
     bars = make_bars(close.tolist())
     n = close.size
@@ -78,6 +79,11 @@ def test_records_held_as_columns_are_the_listed_records_to_the_byte(
     held = trade_records(bars, result, columnar=True)
     assert held == listed
     assert object_json({"trades": held}) == _dumps({"trades": listed}).decode()
+    ordered = with_entry_order(held, "limit")
+    assert isinstance(ordered, Rows) == isinstance(held, Rows)  # no trades: an empty list
+    assert ordered == with_entry_order(listed, "limit")
+    listed_ordered = with_entry_order(listed, "limit")
+    assert object_json({"trades": ordered}) == _dumps({"trades": listed_ordered}).decode()
     ours = signal_markers(bars, entries, exits, held, columnar=True)
     theirs = signal_markers(bars, entries, exits, listed)
     assert object_json({"signals": ours}) == _dumps({"signals": theirs}).decode()
