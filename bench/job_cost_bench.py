@@ -45,6 +45,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from bench.engine_bench import GOOG, PEER_ONESHOT  # noqa: E402
+from bench.peers import compile_like_the_image  # noqa: E402
 from tests.databases import scratch_database  # noqa: E402
 
 SERVER_URL = os.environ.get("BENCH_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
@@ -132,20 +133,6 @@ class QueueJobs:
     def close(self) -> None:
         self.queue.empty()
         self.engine.dispose()
-
-
-def compile_like_the_image() -> None:
-    """Compile the project's packages to bytecode as the image does (``python -m compileall``
-    in the Dockerfile): a Job there loads ``.pyc`` files, while on a machine that sets
-    PYTHONDONTWRITEBYTECODE every process here would compile each module it imports again,
-    a cost that grows with the code and that no Job pays. compileall writes the ``.pyc``
-    files whatever that variable says; ``__pycache__`` is ignored by git."""
-    packages = sorted(
-        path.name for path in PROJECT_ROOT.iterdir() if (path / "__init__.py").is_file()
-    )
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", *packages], cwd=PROJECT_ROOT, check=True
-    )
 
 
 def measure(samples: int) -> dict[str, list[float]]:
