@@ -462,4 +462,66 @@ def gather_rows(table: np.ndarray, order: np.ndarray, columns: np.ndarray) -> np
     return out
 
 
+@njit(cache=True, nogil=True)
+def trade_key(table: np.ndarray, entry_column: int, exit_column: int, last: int) -> tuple:
+    """(each row's key of the trade order, entry bar × (``last`` + 2) + exit bar, a unit
+    still held (exit bar < 0) as ``last`` + 1: ``engine._scaling._trade_order``'s value for
+    value; whether the keys never decrease) of ``table``'s rows, read where they lie (the
+    step's row-major book or a unit table's columns: one compiled form for each layout)."""
+    n = table.shape[0]
+    key = np.empty(n)
+    width, held = float(last + 2), float(last + 1)
+    ordered = True
+    for i in range(n):
+        exit_bar = table[i, exit_column]
+        key[i] = table[i, entry_column] * width + (held if exit_bar < 0 else exit_bar)
+        if i and key[i] < key[i - 1]:
+            ordered = False
+    return key, ordered
+
+
+@njit(cache=True, nogil=True)
+def unit_trade_columns(
+    entry_bar: np.ndarray,
+    exit_bar: np.ndarray,
+    side: np.ndarray,
+    size: np.ndarray,
+    entry_price: np.ndarray,
+    exit_price: np.ndarray,
+    entry_fee: np.ndarray,
+    exit_fee: np.ndarray,
+    reason: np.ndarray,
+    added: tuple,
+    borrow: np.ndarray,
+    ends: tuple,
+) -> tuple:
+    """The trades of a unit table's columns in trade order (``engine._scaling.unit_trades``)
+    in one pass: (entry bar, exit bar, direction, size, as int64; the exit price; the reason,
+    int8; the PnL), each value by the float operations numpy's arrays of them take, in the
+    same order. A unit with no exit bar (< 0) is held at the end: its exit is bar ``last``
+    at ``last_close`` with reason ``end_reason`` (``ends``: those three). ``added`` (the
+    dividends and the cash in lieu, or two empty arrays: no corporate action) is added to
+    each PnL, ``borrow`` (empty: not charged) taken from it."""
+    last, last_close, end_reason = ends
+    n = entry_bar.shape[0]
+    events, borrows = added[0].shape[0] > 0, borrow.shape[0] > 0
+    entries, exits, direction = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    shares, prices = np.empty(n, np.int64), np.empty(n)
+    reasons, pnl = np.empty(n, np.int8), np.empty(n)
+    for i in range(n):
+        held = exit_bar[i] < 0
+        price = last_close if held else exit_price[i]
+        value = side[i] * size[i] * (price - entry_price[i]) - entry_fee[i] - exit_fee[i]
+        if events:
+            value = value + added[0][i] + added[1][i]
+        if borrows:
+            value = value - borrow[i]
+        pnl[i], prices[i] = value, price
+        reasons[i] = end_reason if held else np.int8(reason[i])
+        entries[i] = np.int64(entry_bar[i])
+        exits[i] = last if held else np.int64(exit_bar[i])
+        direction[i], shares[i] = np.int64(side[i]), np.int64(size[i])
+    return entries, exits, direction, shares, prices, reasons, pnl
+
+
 kernel_stamp.forget_stale(__name__, globals())

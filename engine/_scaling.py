@@ -401,7 +401,7 @@ def _unit_table(
     from engine.broker import step
 
     runs = np.repeat(np.arange(unit_counts.size), unit_counts) if unit_counts.size > 1 else None
-    order = _trade_order(units[:, ENTRY_BAR], units[:, EXIT_BAR], last, runs)
+    order = _trade_order(units, last, runs, compiled_pays)
     kept = (*range(step.UNIT_BORROW + 1), step.DIVIDENDS, step.IN_LIEU)
     if compiled_pays:
         return _gathered(units, order, kept).T
@@ -591,13 +591,16 @@ def unit_trades(
     (``engine.broker.costs.held_borrow``), a unit sold in parts keeps each part's share."""
     n = len(close) - 1
     held = table[:, EXIT_BAR] < 0
-    order = _trade_order(table[:, ENTRY_BAR], table[:, EXIT_BAR], n)
+    # the run kernels are loaded when this run's paths took them (``_simulate.paths``)
+    loaded = compiled.kernels_loaded()
+    order = _trade_order(table, n, compiled_key=loaded)
     if order is None:  # in trade order already (``_unit_table``'s): its columns as they are
         column = np.ascontiguousarray(table.T).__getitem__  # a copy only of a row-major table
+        if charges is None and loaded:  # the same values, in one pass
+            return _compiled_trades(column, float(close[n]) if n >= 0 else 0.0, n, params, events)
     else:
         held = held[order]
-        # the run kernels are loaded when this run's paths took them (``_simulate.paths``)
-        column = _columns(table, order, range(UNIT_COLUMNS), compiled.kernels_loaded())
+        column = _columns(table, order, range(UNIT_COLUMNS), loaded)
 
     size, entry_price = column(SIZE), column(ENTRY_PRICE)
     entry_fee, exit_fee = column(ENTRY_FEE), column(EXIT_FEE)
@@ -633,16 +636,60 @@ def unit_trades(
     )
 
 
+def _compiled_trades(
+    column: Callable[[int], np.ndarray],
+    last_close: float,
+    last: int,
+    params: TradingParams,
+    events: bool,
+) -> Trades:
+    """``unit_trades`` of a table in trade order whose units pay no single position's borrow
+    charges, from its columns (``column(k)``) in one compiled pass
+    (``engine._kernel.unit_trade_columns``): the same arrays, bit for bit."""
+    none = np.empty(0)
+    added = (column(DIVIDENDS), column(IN_LIEU)) if events else (none, none)
+    borrow = column(UNIT_BORROW) if params.has_costs else None
+    charged = borrow if borrow is not None and params.borrows else none
+    ends = (last, last_close, EXIT_REASONS.index("end"))
+    entry_bar, exit_bar, direction, size, exits, reason, pnl = (
+        compiled.kernels().unit_trade_columns(
+            *(column(k) for k in (ENTRY_BAR, EXIT_BAR, SIDE, SIZE, ENTRY_PRICE, EXIT_PRICE)),
+            column(ENTRY_FEE), column(EXIT_FEE), column(REASON), added, charged, ends,
+        )
+    )  # fmt: skip
+    return Trades(
+        entry_bar=entry_bar,
+        exit_bar=exit_bar,
+        direction=direction,
+        size=size,
+        entry_price=column(ENTRY_PRICE),
+        exit_price=exits,
+        entry_fee=column(ENTRY_FEE),
+        exit_fee=column(EXIT_FEE),
+        pnl=pnl,
+        reason=reason,
+        borrow_fee=borrow,
+        dividends=added[0] if events else None,
+    )
+
+
 def _trade_order(
-    entry_bar: np.ndarray, exit_bar: np.ndarray, last: int, runs: np.ndarray | None = None
+    table: np.ndarray, last: int, runs: np.ndarray | None = None, compiled_key: bool = False
 ) -> np.ndarray | None:
-    """The order of the units by entry bar, then by exit bar (-1 for one still held, which
-    sorts as ``last`` + 1: after every one closed), ties in table order: ``np.lexsort``'s, as
-    one stable sort of one key (entry × (``last`` + 2) + exit key: whole numbers below 2**53
-    for any run under 90 million bars, so exact in float64, and distinct exactly when the
-    pairs are), cheaper than the lexsort's two passes; None when the rows are in that order
-    already (the sort would keep them as they are). ``runs`` (each row's run, rows grouped
-    by run): each run's rows in that order, the runs as they are."""
+    """The order of ``table``'s units (its ``ENTRY_BAR`` and ``EXIT_BAR`` columns: a unit
+    table's, or the step's, whose first ten are the same) by entry bar, then by exit bar (-1
+    for one still held, which sorts as ``last`` + 1: after every one closed), ties in table
+    order: ``np.lexsort``'s, as one stable sort of one key (entry × (``last`` + 2) + exit
+    key: whole numbers below 2**53 for any run under 90 million bars, so exact in float64,
+    and distinct exactly when the pairs are), cheaper than the lexsort's two passes; None
+    when the rows are in that order already (the sort would keep them as they are).
+    ``runs`` (each row's run, rows grouped by run): each run's rows in that order, the runs
+    as they are. With ``compiled_key`` (the run kernels loaded) one run's key and whether it
+    is in order come from one compiled pass over the rows (``engine._kernel.trade_key``)."""
+    if compiled_key and runs is None:
+        key, ordered = compiled.kernels().trade_key(table, ENTRY_BAR, EXIT_BAR, last)
+        return None if ordered else np.argsort(key, kind="stable")
+    entry_bar, exit_bar = table[:, ENTRY_BAR], table[:, EXIT_BAR]
     key = entry_bar * (last + 2) + np.where(exit_bar < 0, last + 1, exit_bar)
     if runs is not None:
         return np.lexsort((key, runs))

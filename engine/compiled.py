@@ -124,6 +124,12 @@ def warm_runs_and_portfolios() -> None:
     fills = (np.array([1, 5], dtype=np.int64), np.array([1e5, 2e5]), np.array([1.0, 0.0]))
     kernel.fill_paths(np.array([0, 1, 2], dtype=np.int64), *fills, prices, 1e5, *paths)
     kernel.gather_rows(curves, np.array([1, 0], dtype=np.int64), np.arange(8))  # a table's columns
+    within = np.asfortranarray(np.vstack([curves, curves]))[:2]  # one run's of several
+    for rows in (curves, np.asfortranarray(curves), within):  # the step's book, unit tables
+        kernel.trade_key(rows, 0, 4, 7)
+    flat = np.empty(0)  # a unit table's trades, with and without dividends and borrow
+    for added, borrow in (((flat, flat), flat), ((prices, prices), prices)):
+        kernel.unit_trade_columns(*[prices] * 9, added, borrow, (7, 20.0, 6))
     _warm_portfolios(costs, prices)
     from engine import _liquidity_kernel
 

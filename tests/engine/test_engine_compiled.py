@@ -436,7 +436,8 @@ def test_a_one_pass_batch_spread_over_threads_gives_every_run_its_own_numbers(
 def test_unit_trades_gathered_compiled_equal_numpys(units, n, seed, events, borrows):
     """A unit table's trades (``engine._scaling.unit_trades``) are the same bit for bit
     whether its rows are gathered in trade order by the compiled pass
-    (``engine._kernel.gather_rows``, once the run kernels are loaded) or by numpy: random
+    (``engine._kernel.gather_rows``, once the run kernels are loaded) and, in that order
+    already, computed by one (``engine._kernel.unit_trade_columns``), or by numpy: random
     tables with units held at the end, parts of one unit, corporate actions' columns and a
     single position's borrow charges."""
     from engine import _scaling
@@ -452,7 +453,8 @@ def test_unit_trades_gathered_compiled_equal_numpys(units, n, seed, events, borr
     for k in (_scaling.ENTRY_PRICE, _scaling.EXIT_PRICE):
         table[:, k] = rng.uniform(10.0, 200.0, units)
     for k in (_scaling.ENTRY_FEE, _scaling.EXIT_FEE, _scaling.UNIT_BORROW, _scaling.DIVIDENDS):
-        table[:, k] = rng.choice([0.0, -0.0, 0.37, 1e-9], units)
+        special = rng.choice([0.0, -0.0, 0.37, 1e-9], units)  # and any: rounding tells order
+        table[:, k] = np.where(rng.random(units) < 0.5, special, rng.uniform(0.0, 3.0, units))
     table[:, _scaling.IN_LIEU] = rng.normal(0.0, 1.0, units)
     table[:, _scaling.SIZE] = rng.integers(1, 500, units)
     table[:, _scaling.SIDE] = rng.choice([1.0, -1.0], units)
@@ -484,10 +486,11 @@ def test_unit_trades_gathered_compiled_equal_numpys(units, n, seed, events, borr
     st.integers(min_value=0, max_value=2**32 - 1),
 )
 def test_unit_tables_come_off_the_book_in_trade_order_compiled_or_not(counts, n, seed):
-    """The step's unit table of several runs (``engine._scaling._unit_table``) comes off
-    the book with each run's units in the order of its trades, the same bits gathered
-    compiled or by numpy; and a run's trades (``unit_trades``) are the same from that
-    table, read as it is, as from the step's rows in the order the step wrote them."""
+    """The step's unit table of one run or several (``engine._scaling._unit_table``) comes
+    off the book with each run's units in the order of its trades, the same bits gathered
+    compiled, one run's order found by a compiled pass (``engine._kernel.trade_key``), or
+    all by numpy; and a run's trades (``unit_trades``) are the same from that table, read
+    as it is, as from the step's rows in the order the step wrote them."""
     from engine import _scaling
     from engine.broker import step
 

@@ -638,8 +638,10 @@ def test_longshort_on_close_shorts_at_the_close_and_reverses_at_the_same_close()
 @pytest.mark.parametrize("seed", range(20))
 def test_the_trade_order_is_lexsorts_by_entry_then_exit_ties_in_table_order(seed):
     """``unit_trades``' one-key stable sort orders units as ``np.lexsort`` on (entry bar,
-    exit bar, a unit held last after every exit): ties and held units included."""
-    from engine._scaling import _trade_order
+    exit bar, a unit held last after every exit): ties and held units included, its key
+    made by numpy or by the compiled pass (``engine._kernel.trade_key``), on a unit table
+    or on the step's rows (row-major)."""
+    from engine._scaling import ENTRY_BAR, EXIT_BAR, UNIT_COLUMNS, _trade_order
 
     rng = np.random.default_rng(seed)
     last = int(rng.integers(1, 60)) if seed % 2 else int(rng.integers(80_000_000, 89_000_000))
@@ -650,4 +652,10 @@ def test_the_trade_order_is_lexsorts_by_entry_then_exit_ties_in_table_order(seed
     exit_bar = np.where(rng.random(m) < 0.2, -1.0, exits)
     exit_key = np.where(exit_bar < 0, last + 1, exit_bar)
     expected = np.lexsort((exit_key, entry))
-    assert np.array_equal(_trade_order(entry, exit_key, last), expected)
+    rows = np.zeros((m, UNIT_COLUMNS))
+    rows[:, ENTRY_BAR], rows[:, EXIT_BAR] = entry, exit_bar
+    for table in (rows, np.asfortranarray(rows)):
+        for compiled_key in (False, True):
+            order = _trade_order(table, last, compiled_key=compiled_key)
+            got = np.arange(m) if order is None else order  # None: in that order already
+            assert np.array_equal(got, expected), compiled_key
