@@ -289,3 +289,23 @@ def test_the_evaluator_reads_only_the_five_bar_series_even_from_an_unchecked_tre
     for name in ("__class__", "timestamps", "__dict__"):
         with pytest.raises(KeyError):
             evaluate_series(Column(name, pos=(1, 1)), bars, {}, {})
+
+
+def test_a_node_hashes_once_and_pickles_without_its_hash():
+    """Equal trees hash alike, a node's hash is kept after its first (the evaluator's memo
+    tables look it up many times), and a pickle carries the fields only: a string's hash
+    differs from one process to the next, so a copy hashes again where it is read."""
+    import pickle
+
+    from rules.expr.tree import Binary, Call, Column, Number, Param
+
+    def tree():
+        return Binary(">", Call("sma", (Column("close"), Param("n"))), Number(1.5), pos=(1, 3))
+
+    first, second = tree(), tree()
+    assert first == second and hash(first) == hash(second)
+    assert first.__dict__["_hash"] == hash(first)
+    copy = pickle.loads(pickle.dumps(first))
+    assert "_hash" not in copy.__dict__ and copy == first and hash(copy) == hash(first)
+    assert Param("close") != Column("close")  # a name is a parameter or a bar series
+    assert len({first, second, copy, Binary("<", first.left, first.right)}) == 2
