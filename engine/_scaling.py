@@ -590,73 +590,41 @@ def unit_trades(
     whole is a trade of that position and its fee the single position's
     (``engine.broker.costs.held_borrow``), a unit sold in parts keeps each part's share."""
     n = len(close) - 1
+    last_close = float(close[n]) if n >= 0 else 0.0
     held = table[:, EXIT_BAR] < 0
     # the run kernels are loaded when this run's paths took them (``_simulate.paths``)
     loaded = compiled.kernels_loaded()
     order = _trade_order(table, n, compiled_key=loaded)
     if order is None:  # in trade order already (``_unit_table``'s): its columns as they are
         column = np.ascontiguousarray(table.T).__getitem__  # a copy only of a row-major table
-        if charges is None and loaded:  # the same values, in one pass
-            return _compiled_trades(column, float(close[n]) if n >= 0 else 0.0, n, params, events)
     else:
         held = held[order]
         column = _columns(table, order, range(UNIT_COLUMNS), loaded)
 
-    size, entry_price = column(SIZE), column(ENTRY_PRICE)
-    entry_fee, exit_fee = column(ENTRY_FEE), column(EXIT_FEE)
-    exits = np.where(held, float(close[n]) if n >= 0 else 0.0, column(EXIT_PRICE))
-    reason = np.where(held, EXIT_REASONS.index("end"), column(REASON)).astype(np.int8)
-    direction = column(SIDE)
-    pnl = direction * size * (exits - entry_price) - entry_fee - exit_fee
-    dividends = None
-    if events:
-        dividends = column(DIVIDENDS)
-        pnl = pnl + dividends + column(IN_LIEU)
-    borrow = None
-    if params.has_costs:
-        borrow = column(UNIT_BORROW)
-        if charges is not None:
-            entry_bar, exit_bar = column(ENTRY_BAR), column(EXIT_BAR)
-            borrow = _whole_borrow(entry_bar, exit_bar, borrow, charges, n, held, reason)
-        if params.borrows:
-            pnl = pnl - borrow
-    return Trades(
-        entry_bar=column(ENTRY_BAR).astype(np.int64),
-        exit_bar=np.where(held, n, column(EXIT_BAR)).astype(np.int64),
-        direction=direction.astype(np.int64),
-        size=size.astype(np.int64),
-        entry_price=entry_price,
-        exit_price=exits,
-        entry_fee=entry_fee,
-        exit_fee=exit_fee,
-        pnl=pnl,
-        reason=reason,
-        borrow_fee=borrow,
-        dividends=dividends,
-    )
-
-
-def _compiled_trades(
-    column: Callable[[int], np.ndarray],
-    last_close: float,
-    last: int,
-    params: TradingParams,
-    events: bool,
-) -> Trades:
-    """``unit_trades`` of a table in trade order whose units pay no single position's borrow
-    charges, from its columns (``column(k)``) in one compiled pass
-    (``engine._kernel.unit_trade_columns``): the same arrays, bit for bit."""
-    none = np.empty(0)
-    added = (column(DIVIDENDS), column(IN_LIEU)) if events else (none, none)
+    dividends = column(DIVIDENDS) if events else None
     borrow = column(UNIT_BORROW) if params.has_costs else None
-    charged = borrow if borrow is not None and params.borrows else none
-    ends = (last, last_close, EXIT_REASONS.index("end"))
-    entry_bar, exit_bar, direction, size, exits, reason, pnl = (
-        compiled.kernels().unit_trade_columns(
-            *(column(k) for k in (ENTRY_BAR, EXIT_BAR, SIDE, SIZE, ENTRY_PRICE, EXIT_PRICE)),
-            column(ENTRY_FEE), column(EXIT_FEE), column(REASON), added, charged, ends,
+    if order is None and charges is None and loaded:  # the same values, in one pass
+        charged = borrow if params.borrows else None
+        entry_bar, exit_bar, direction, size, exits, reason, pnl = _compiled_trades(
+            column, last_close, n, dividends, charged
         )
-    )  # fmt: skip
+    else:
+        size, entry_price = column(SIZE), column(ENTRY_PRICE)
+        exits = np.where(held, last_close, column(EXIT_PRICE))
+        reason = np.where(held, EXIT_REASONS.index("end"), column(REASON)).astype(np.int8)
+        side = column(SIDE)
+        pnl = side * size * (exits - entry_price) - column(ENTRY_FEE) - column(EXIT_FEE)
+        if dividends is not None:
+            pnl = pnl + dividends + column(IN_LIEU)
+        if borrow is not None:
+            if charges is not None:
+                entries, exit_bars = column(ENTRY_BAR), column(EXIT_BAR)
+                borrow = _whole_borrow(entries, exit_bars, borrow, charges, n, held, reason)
+            if params.borrows:
+                pnl = pnl - borrow
+        entry_bar = column(ENTRY_BAR).astype(np.int64)
+        exit_bar = np.where(held, n, column(EXIT_BAR)).astype(np.int64)
+        direction, size = side.astype(np.int64), size.astype(np.int64)
     return Trades(
         entry_bar=entry_bar,
         exit_bar=exit_bar,
@@ -669,8 +637,30 @@ def _compiled_trades(
         pnl=pnl,
         reason=reason,
         borrow_fee=borrow,
-        dividends=added[0] if events else None,
+        dividends=dividends,
     )
+
+
+def _compiled_trades(
+    column: Callable[[int], np.ndarray],
+    last_close: float,
+    last: int,
+    dividends: np.ndarray | None,
+    charged: np.ndarray | None,
+) -> tuple[np.ndarray, ...]:
+    """``unit_trades``' computed columns (entry bar, exit bar, direction, size, exit price,
+    reason, PnL) of a table in trade order whose units pay no single position's borrow
+    charges, from its columns (``column(k)``; ``dividends``: with corporate actions,
+    ``charged``: the borrow fee the PnL pays) in one compiled pass
+    (``engine._kernel.unit_trade_columns``): the same arrays as numpy's, bit for bit."""
+    none = np.empty(0)
+    added = (none, none) if dividends is None else (dividends, column(IN_LIEU))
+    ends = (last, last_close, EXIT_REASONS.index("end"))
+    return compiled.kernels().unit_trade_columns(
+        *(column(k) for k in (ENTRY_BAR, EXIT_BAR, SIDE, SIZE, ENTRY_PRICE, EXIT_PRICE)),
+        column(ENTRY_FEE), column(EXIT_FEE), column(REASON), added,
+        none if charged is None else charged, ends,
+    )  # fmt: skip
 
 
 def _trade_order(
