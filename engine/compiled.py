@@ -89,7 +89,7 @@ def warm() -> None:
 
 def warm_runs_and_portfolios() -> None:
     """``warm``'s first half, which a second process can run beside the other (the
-    broker's step, the longest to compile, ~60 CPU-s cold): the run kernels of
+    broker's step, the longest to compile, ~90 CPU-s cold): the run kernels of
     ``engine._kernel`` (one run's fill walk, batches of runs, their curves), the portfolio
     kernels (``engine._signals_kernel``, ``engine._rebalance_kernel``) and the liquidity
     inputs' windows (``engine._liquidity_kernel``), ~30 CPU-s cold."""

@@ -13,6 +13,7 @@ import numpy as np
 
 _SOURCES = (
     "broker/by_type.py",
+    "broker/inlining.py",
     "broker/costs.py",
     "broker/impact.py",
     "broker/orders.py",

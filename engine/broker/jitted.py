@@ -10,7 +10,9 @@ Python ones (``engine.broker.rebind``).
 A size series' or a position-aware exit's program (``engine.broker.program``) is compiled
 with numpy's error model (a division by zero gives ±inf or NaN, as numpy's), and called,
 not inlined, so the step's own arithmetic keeps its model.
-Compilation is lazy (on a kernel's first call) and cached on disk like the kernels.
+Compilation is lazy (on a kernel's first call) and cached on disk like the kernels; this
+module installs ``engine.broker.inlining`` (numba's inliner copying each inlined function's
+variables once) before any kernel that inlines these rules compiles.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import numpy as np
 from numba import njit
 
 from engine import corporate
-from engine.broker import costs, impact, orders, program, stops
+from engine.broker import costs, impact, inlining, orders, program, stops
 from engine.broker.rebind import rebind
+
+inlining.install()
 
 _rule = njit(cache=True, nogil=True, inline="always")
 
