@@ -103,7 +103,7 @@ unset PYTHONDONTWRITEBYTECODE
 
 # The engine's kernels compiled into numba's cache (engine.compiled.warm, as the image does),
 # so the pytest workers load them instead of each compiling: its two halves on the two cores,
-# the broker's step (about 60 CPU-s cold) beside the lint, the run and portfolio kernels
+# the broker's step (60–90 CPU-s cold by the machine) beside the lint, the run and portfolio kernels
 # (about 30 CPU-s) and one collection after it, which leaves every test module's
 # assertion-rewritten bytecode in __pycache__ so each xdist worker's own collection loads it
 # instead of rewriting them all.
