@@ -38,10 +38,10 @@ _flag_only.lean = True  # type: ignore[attr-defined]
 def lean_artists() -> bool:
     """Artist subclasses created from now on skip their ``set``'s signature and docstring
     (module docstring); True if they do (idempotent), False on another matplotlib."""
+    if matplotlib.__version__ != MATPLOTLIB_VERSION:
+        return False
     current = Artist.__dict__["_update_set_signature_and_docstring"].__func__
     if getattr(current, "lean", False):
         return True
-    if matplotlib.__version__ != MATPLOTLIB_VERSION:
-        return False
     Artist._update_set_signature_and_docstring = classmethod(_flag_only)  # type: ignore[method-assign]
     return True
