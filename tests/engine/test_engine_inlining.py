@@ -4,6 +4,7 @@ the same machine code with it as without."""
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import subprocess
@@ -57,24 +58,18 @@ def test_blocks_copied_in_one_inline_call_share_one_copy_of_their_scope():
     assert again[0].scope is not shared[0].scope
 
 
-KERNEL = """
+KERNEL = (
+    """
 import re, sys
 from numba import njit
 if sys.argv[1] == "shared":
     from engine.broker import inlining
     assert inlining.install()
 
-@njit(inline="always")
-def part(x, n):
-    total = 0.0
-    for i in range(n):
-        if x > i:
-            total += x
-        elif x < -i:
-            total -= x
-        else:
-            total *= 0.5
-    return total if total > 0 else -total
+"""
+    + inspect.getsource(_branchy)
+    + """
+part = njit(inline="always")(_branchy)
 
 @njit
 def kernel(xs, n):
@@ -87,6 +82,7 @@ kernel(__import__("numpy").linspace(-3.0, 3.0, 7), 4)
 (signature,) = kernel.signatures
 print(re.sub(r'"?\\.bytes\\.-?[0-9]+(\\.[0-9]+)?"?', "BYTES", kernel.inspect_asm(signature)))
 """
+)
 
 
 def _assembly(mode: str) -> str:
