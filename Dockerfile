@@ -50,22 +50,28 @@ COPY --from=builder /opt/venv /opt/venv
 # kinds.runs.font_cache seeds it from MPL_FONT_CACHE instead of rebuilding it (0.2-0.3 s a start).
 RUN MPLCONFIGDIR=/opt/matplotlib python -c "import matplotlib.font_manager" \
     && chmod -R a+rX,go-w /opt/matplotlib
+# The engine's compiled kernels (engine/_kernel.py, engine/broker/step.py…), compiled once here
+# for a generic CPU into NUMBA_CACHE_SEED: numba loads a cache only from a writable directory, so
+# a Job copies it into NUMBA_CACHE_DIR (/tmp) before a large run or sweep imports numba
+# (consumer/kernel_cache.py). A layer of their own, from engine/ alone (all that warm imports),
+# so a build whose engine/ did not change reuses them instead of compiling every kernel again
+# (minutes of CPU): numba keys a cached kernel by its source file's content (sha256), and the
+# layer cache reuses this layer only for the same engine/.
+COPY engine /app/engine
+RUN NUMBA_CACHE_DIR=/opt/numba-cache python -c "from engine.compiled import warm; warm()" \
+    && chmod -R a+rX,go-w /opt/numba-cache
 # Application code, data/ and keda/scaledjob*.yaml (.dockerignore keeps tests, docs, k8s, secrets out).
 # Owned by root and not writable by the app user: code and CSV data are read-only at run time.
 # The shipped data's binary copies (data/bars_cache.py) are built into /app/var/bars, the default
 # BARS_CACHE_DIR, read-only too: every Job reads them instead of parsing the CSVs.
-COPY . /app
-# The engine's compiled kernels (engine/_kernel.py), compiled once here for a generic CPU into
-# NUMBA_CACHE_SEED: numba loads a cache only from a writable directory, so a Job copies it into
-# NUMBA_CACHE_DIR (/tmp) before a large run or sweep imports numba (consumer/kernel_cache.py).
 # The strategy sandbox (sandbox/) needs libseccomp.so.2 (Debian libseccomp2, which the base has as
 # a dependency of apt) for its seccomp layer, and Landlock from the node's kernel (ABI 6, Linux 6.12)
 # at run time; the build fails here, not a strategy in a Job, if a new base drops the library.
+COPY . /app
 RUN python -m compileall -q /app \
     && python -c "from sandbox.seccomp import load_library; load_library()" \
     && python -m data.build_bars \
-    && NUMBA_CACHE_DIR=/opt/numba-cache python -c "from engine.compiled import warm; warm()" \
-    && chmod -R a+rX,go-w /app /opt/numba-cache
+    && chmod -R a+rX,go-w /app
 
 # The git SHA the image is built from, recorded with every result (CI passes the short SHA).
 # Declared after every dependency and code layer, so a new tag rebuilds nothing but metadata.

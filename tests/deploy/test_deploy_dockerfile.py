@@ -163,6 +163,17 @@ def test_the_engine_kernels_are_compiled_into_the_image_for_any_cpu(steps) -> No
     )
 
 
+def test_the_kernels_layer_is_built_from_engine_alone(steps) -> None:
+    """The kernels are compiled in a layer of their own, copied from engine/ alone (all that
+    ``engine.compiled.warm`` imports) before the application's COPY, so a build whose engine/
+    did not change reuses them (numba keys a cached kernel by its source's content)."""
+    stage = runtime_stage(steps)
+    copies = [i for i, (k, a) in enumerate(stage) if k == "COPY" and "--from" not in a]
+    assert [stage[i][1] for i in copies] == ["engine /app/engine", ". /app"]
+    warm_at = next(i for i, (k, a) in enumerate(stage) if k == "RUN" and "warm()" in a)
+    assert copies[0] < warm_at < copies[1]
+
+
 def test_runtime_runs_as_a_numeric_non_root_user(steps: list[tuple[str, str]]) -> None:
     """The final USER is numeric UID:GID, not 0, and matches the pods' runAsUser."""
     users = [args for keyword, args in runtime_stage(steps) if keyword == "USER"]
