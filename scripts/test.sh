@@ -29,10 +29,10 @@ fi
 # .tools/image-build.log); with it the compose file's mysql and redis stand-ins. Those tests
 # take that lock shared first (tests/background.py), then build the Dockerfile again and find
 # every layer built: the build's CPU (the code layer's bytecode and bars, the kernels' layer when
-# engine/ changed; on a new machine podman's installation and the base image too) falls in the cores' idle time before
-# pytest instead of holding a worker. It runs at the lowest priority (nice 19, which its
-# containers inherit), so it takes only that idle time: the kernels' warm-up below, whose
-# longer half is what pytest waits for, gets the cores first. Its failure fails nothing here:
+# engine/ changed; on a new machine podman's installation and the base image too) falls in the
+# cores' idle time before pytest instead of holding a worker. It runs at the lowest priority
+# (nice 19, which its containers inherit), so it takes only that idle time: the kernels'
+# warm-up below, whose longer half is what pytest waits for, gets the cores first. Its failure fails nothing here:
 # the tests' own build then fails and says why. A run given a selection of tests (a path,
 # -k, -m) builds nothing ahead.
 prebuild=1
