@@ -96,6 +96,34 @@ def test_the_syntax_check_runs_nothing_and_refuses_nul_bytes_and_deep_nesting(tm
     )
 
 
+def test_a_text_that_parsed_is_not_parsed_again_and_a_failure_is_found_every_time(monkeypatch):
+    """A sweep chunk checks every point's request, each with the same module: it is parsed
+    once. A text with a syntax error is parsed on every check, so a failure is never
+    remembered."""
+    import ast
+    from types import SimpleNamespace
+
+    from sandbox import syntax
+
+    parsed: list[str] = []
+
+    def parse(text: str, **options):
+        parsed.append(text)
+        return ast.parse(text, **options)
+
+    monkeypatch.setattr(syntax, "ast", SimpleNamespace(parse=parse))
+    syntax._parses.cache_clear()
+    good, bad = "def main(p):\n    return p\n", "def main(p):\n    return (\n"
+    assert [syntax_failure(good) for _ in range(3)] == [None] * 3
+    assert [syntax_failure(bad).line for _ in range(2)] == [2, 2]
+    assert parsed == [good, bad, bad]
+    others = [f"x = {k}\n" for k in range(syntax.PARSED_KEPT)]
+    for text in others:
+        assert syntax_failure(text) is None
+    assert syntax_failure(good) is None  # pushed out by as many other texts: parsed again
+    assert parsed[-1] == good and len(parsed) == 3 + syntax.PARSED_KEPT + 1
+
+
 def test_a_missing_function_or_a_value_json_cannot_hold_is_the_users_error():
     assert run("x = 1\n", "main", None, LIMITS).failure.message == (
         "AttributeError: the module has no function 'main'"
