@@ -71,7 +71,8 @@ install_peer() {  # install_peer VENV REQUIREMENTS
   mkdir -p "$venv"
   exec 9>"$venv/install.lock"
   flock -x 9
-  (install_venv "$venv" "$requirements") >"$venv/install.log" 2>&1 &
+  (install_venv "$venv" "$requirements" && "$PYTHON" -m scripts.kernel_store restore "$venv") \
+    >"$venv/install.log" 2>&1 &
   installing_peers+=("$!:$venv:$requirements")
   exec 9>&-  # the lock is now the background install's alone
 }
@@ -100,6 +101,13 @@ export PATH="$PWD/.venv/bin:$PWD/.tools/bin:$PATH"
 # and each pytest worker rewrites every test module's assertions again (collection 19 s
 # instead of 4.5 s). The project's packages are compiled once below, beside the kernels.
 unset PYTHONDONTWRITEBYTECODE
+
+# numba's kernels compiled by an earlier run on this machine (scripts/kernel_store.py: a
+# store of whole __pycache__ snapshots keyed by their sources, as uv keeps wheels and podman
+# layers): a fresh clone restores them instead of compiling the engine's (about 130 CPU-s)
+# and vectorbt's again; the peer venvs restore theirs after their install, above. What this
+# run compiled is saved at its end.
+"$PYTHON" -m scripts.kernel_store restore
 
 # The engine's kernels compiled into numba's cache (engine.compiled.warm, as the image does),
 # so the pytest workers load them instead of each compiling: its two halves on the two cores,
@@ -134,5 +142,6 @@ for peer in "${installing_peers[@]}"; do
     status=1
   fi
 done
+"$PYTHON" -m scripts.kernel_store save
 if [ -n "${building_image:-}" ]; then wait "$building_image" || true; fi  # the tests said
 exit "$status"

@@ -1,0 +1,179 @@
+"""numba's compiled kernels kept between checkouts of one machine, as uv keeps its wheels and
+podman its layers: ``scripts/test.sh`` restores them into a new checkout before anything
+compiles, and saves what its run compiled.
+
+numba caches a kernel (``cache=True``) in the ``__pycache__`` folder beside its source, so a
+fresh clone compiled every one again: the engine's warm-up about 130 CPU-s, and each peer
+venv's (vectorbt's portfolio kernels) about 20 CPU-s more in its first processes. The store
+(``BACKTEST_KERNEL_STORE``, default ``~/.cache/backtest-platform/kernels``; ``off``: none)
+holds whole snapshots of such folders, one per folder and key:
+
+    <store>/<folder relative to the checkout>/<key>/<its *.nbi, *.nbc and *.broker-stamp>
+
+The key hashes everything the folder's machine code may depend on: its own ``.py`` files,
+every ``engine/`` source (the kernels compile the broker's functions in), the requirements
+files (numba's, vectorbt's versions), the interpreter of its venv, this CPU and numba's
+environment. A folder is restored only whole and only where it holds no kernel yet, so index
+and code files of two versions never mix; numba still checks each kernel against its source
+(a content hash) and ``engine.kernel_stamp.forget_stale`` the broker's stamp, so a stale
+snapshot costs a compile, never a wrong answer. Snapshots are written under a temporary name
+and renamed into place whole; the newest few keys of a folder are kept.
+
+    python3 -m scripts.kernel_store restore [FOLDER]   # "." (default): the project's own
+    python3 -m scripts.kernel_store save
+
+Standard library only: it runs before any venv exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+KERNEL_FILES = ("*.nbi", "*.nbc", "*.broker-stamp")
+"""numba's index and machine-code files, and the broker's stamp beside them."""
+KEPT = 3
+"""Snapshots kept per folder (the newest): a few commits' worth of kernels."""
+SKIPPED = {".git", ".tools", "node_modules", ".hypothesis", ".ruff_cache", ".pytest_cache"}
+
+
+def store_root() -> Path | None:
+    """The store's folder, or None when ``BACKTEST_KERNEL_STORE`` is ``off``."""
+    configured = os.environ.get("BACKTEST_KERNEL_STORE", "")
+    if configured == "off":
+        return None
+    if configured:
+        return Path(configured)
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "backtest-platform" / "kernels"
+
+
+def _digest_files(digest: hashlib._Hash, files: list[Path]) -> None:
+    for path in sorted(files):
+        digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+
+
+def _machine() -> bytes:
+    """This CPU's model and flags (numba compiles for the host's)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return b""
+    wanted = [line for line in lines if line.startswith(("model name", "flags"))]
+    return "\n".join(sorted(set(wanted))).encode()
+
+
+def shared_key_parts() -> hashlib._Hash:
+    """What every folder's kernels depend on: the engine's sources, the requirements, this
+    CPU and numba's environment."""
+    digest = hashlib.sha256()
+    _digest_files(digest, list((PROJECT_ROOT / "engine").rglob("*.py")))
+    _digest_files(digest, list(PROJECT_ROOT.glob("requirements*.txt")))
+    digest.update(_machine())
+    numba_env = sorted((k, v) for k, v in os.environ.items() if k.startswith("NUMBA_"))
+    digest.update(repr(numba_env).encode())
+    return digest
+
+
+def folder_key(shared: hashlib._Hash, folder: Path) -> str:
+    """The key of the kernels of ``folder`` (a ``__pycache__``): the shared parts, its
+    sources' folder's ``.py`` files and the interpreter of the venv that runs them (the one
+    it lies in, else ``.venv``)."""
+    digest = shared.copy()
+    relative = folder.relative_to(PROJECT_ROOT)
+    digest.update(str(relative).encode())
+    venv = relative.parts[0] if relative.parts[0].startswith(".venv") else ".venv"
+    _digest_files(digest, [*folder.parent.glob("*.py"), *PROJECT_ROOT.glob(f"{venv}/pyvenv.cfg")])
+    return digest.hexdigest()
+
+
+def _kernel_files(folder: Path) -> list[Path]:
+    return [path for pattern in KERNEL_FILES for path in folder.glob(pattern)]
+
+
+def kernel_folders() -> Iterator[Path]:
+    """Every ``__pycache__`` of the checkout (its venvs included) that holds a kernel."""
+    for here, dirs, files in os.walk(PROJECT_ROOT):
+        dirs[:] = [name for name in dirs if name not in SKIPPED]
+        if Path(here).name == "__pycache__" and any(name.endswith(".nbi") for name in files):
+            yield Path(here)
+
+
+def restore(store: Path, under: str = ".") -> int:
+    """Copy into the checkout each stored folder under ``under`` ("." : every folder but the
+    hidden ones, the venvs') whose key matches and which holds no kernel yet; how many."""
+    shared = shared_key_parts()
+    restored = 0
+    for snapshot in sorted(store.glob("**/__pycache__/*/")):
+        if snapshot.name.startswith("."):
+            continue  # a snapshot being written
+        relative = snapshot.parent.relative_to(store)
+        first = relative.parts[0]
+        if under == "." and first.startswith("."):
+            continue
+        if under != "." and relative.parts[: len(Path(under).parts)] != Path(under).parts:
+            continue
+        folder = PROJECT_ROOT / relative
+        if not folder.parent.is_dir() or snapshot.name != folder_key(shared, folder):
+            continue
+        if folder.is_dir() and _kernel_files(folder):
+            continue  # this checkout's own kernels: never mixed with a snapshot's
+        folder.mkdir(exist_ok=True)
+        for path in snapshot.iterdir():
+            shutil.copy2(path, folder / path.name)
+        restored += 1
+    return restored
+
+
+def save(store: Path) -> int:
+    """Store each kernel folder of the checkout whose key is not stored yet; how many."""
+    shared = shared_key_parts()
+    saved = 0
+    for folder in kernel_folders():
+        home = store / folder.relative_to(PROJECT_ROOT)
+        target = home / folder_key(shared, folder)
+        if target.is_dir():
+            continue
+        home.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=home))
+        for path in _kernel_files(folder):
+            shutil.copy2(path, partial / path.name)
+        try:
+            partial.rename(target)
+            saved += 1
+        except OSError:  # another run stored the same key first
+            shutil.rmtree(partial, ignore_errors=True)
+        snapshots = sorted(
+            (path for path in home.iterdir() if not path.name.startswith(".")),
+            key=lambda path: path.stat().st_mtime,
+        )
+        for old in snapshots[:-KEPT]:
+            shutil.rmtree(old, ignore_errors=True)
+    return saved
+
+
+def main(argv: list[str]) -> int:
+    store = store_root()
+    if store is None or not argv or argv[0] not in {"restore", "save"}:
+        return 0 if store is None else 2
+    try:
+        if argv[0] == "restore":
+            count = restore(store, argv[1] if len(argv) > 1 else ".")
+            print(f"kernel store: {count} folder(s) of compiled kernels restored from {store}")
+        else:
+            count = save(store)
+            print(f"kernel store: {count} folder(s) of compiled kernels saved to {store}")
+    except OSError as exc:  # a cache: never fails the run
+        print(f"kernel store: {exc}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
