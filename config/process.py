@@ -241,6 +241,12 @@ NUMBA_CACHE_DIR = optional_text(
 NUMBA_CACHE_SEED = optional_text(
     "NUMBA_CACHE_SEED", "the kernels compiled into the image, to seed NUMBA_CACHE_DIR"
 )
+KERNEL_STORE = optional_text(
+    "BACKTEST_KERNEL_STORE",
+    "where scripts/test.sh keeps compiled kernels between checkouts (scripts/kernel_store.py;"
+    " unset: XDG_CACHE_HOME's backtest-platform/kernels; off: nowhere)",
+)
+XDG_CACHE_HOME = optional_text("XDG_CACHE_HOME", "the user's cache folder (unset: ~/.cache)")
 NUMBA_CPU_NAME = optional_text(
     "NUMBA_CPU_NAME", "the CPU numba compiles for (numba reads it; generic: any node)"
 )

@@ -12,8 +12,8 @@ holds whole snapshots of such folders, one per folder and key:
 
 The key hashes everything the folder's machine code may depend on: its own ``.py`` files,
 every ``engine/`` source (the kernels compile the broker's functions in), the requirements
-files (numba's, vectorbt's versions), the interpreter of its venv, this CPU and numba's
-environment. A folder is restored only whole and only where it holds no kernel yet, so index
+files (numba's, vectorbt's versions), the interpreter of its venv, this CPU and
+``NUMBA_CPU_NAME``. A folder is restored only whole and only where it holds no kernel yet, so index
 and code files of two versions never mix; numba still checks each kernel against its source
 (a content hash) and ``engine.kernel_stamp.forget_stale`` the broker's stamp, so a stale
 snapshot costs a compile, never a wrong answer. Snapshots are written under a temporary name
@@ -22,7 +22,7 @@ and renamed into place whole; the newest few keys of a folder are kept.
     python3 -m scripts.kernel_store restore [FOLDER]   # "." (default): the project's own
     python3 -m scripts.kernel_store save
 
-Standard library only: it runs before any venv exists.
+Standard library only (and ``config.process``): it runs before any venv exists.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from config import process
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 KERNEL_FILES = ("*.nbi", "*.nbc", "*.broker-stamp")
 """numba's index and machine-code files, and the broker's stamp beside them."""
@@ -45,18 +47,18 @@ SKIPPED = {".git", ".tools", "node_modules", ".hypothesis", ".ruff_cache", ".pyt
 
 def store_root() -> Path | None:
     """The store's folder, or None when ``BACKTEST_KERNEL_STORE`` is ``off``."""
-    configured = os.environ.get("BACKTEST_KERNEL_STORE", "")
+    configured = process.KERNEL_STORE.value()
     if configured == "off":
         return None
     if configured:
         return Path(configured)
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    cache = process.XDG_CACHE_HOME.value() or str(Path.home() / ".cache")
     return Path(cache) / "backtest-platform" / "kernels"
 
 
-def _digest_files(digest: hashlib._Hash, files: list[Path]) -> None:
+def _digest_files(digest: hashlib._Hash, root: Path, files: list[Path]) -> None:
     for path in sorted(files):
-        digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0")
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
 
 
@@ -70,27 +72,26 @@ def _machine() -> bytes:
     return "\n".join(sorted(set(wanted))).encode()
 
 
-def shared_key_parts() -> hashlib._Hash:
+def shared_key_parts(root: Path = PROJECT_ROOT) -> hashlib._Hash:
     """What every folder's kernels depend on: the engine's sources, the requirements, this
-    CPU and numba's environment."""
+    CPU and the CPU numba is told to compile for."""
     digest = hashlib.sha256()
-    _digest_files(digest, list((PROJECT_ROOT / "engine").rglob("*.py")))
-    _digest_files(digest, list(PROJECT_ROOT.glob("requirements*.txt")))
+    _digest_files(digest, root, list((root / "engine").rglob("*.py")))
+    _digest_files(digest, root, list(root.glob("requirements*.txt")))
     digest.update(_machine())
-    numba_env = sorted((k, v) for k, v in os.environ.items() if k.startswith("NUMBA_"))
-    digest.update(repr(numba_env).encode())
+    digest.update(repr(process.NUMBA_CPU_NAME.value()).encode())
     return digest
 
 
-def folder_key(shared: hashlib._Hash, folder: Path) -> str:
+def folder_key(shared: hashlib._Hash, root: Path, folder: Path) -> str:
     """The key of the kernels of ``folder`` (a ``__pycache__``): the shared parts, its
     sources' folder's ``.py`` files and the interpreter of the venv that runs them (the one
     it lies in, else ``.venv``)."""
     digest = shared.copy()
-    relative = folder.relative_to(PROJECT_ROOT)
+    relative = folder.relative_to(root)
     digest.update(str(relative).encode())
     venv = relative.parts[0] if relative.parts[0].startswith(".venv") else ".venv"
-    _digest_files(digest, [*folder.parent.glob("*.py"), *PROJECT_ROOT.glob(f"{venv}/pyvenv.cfg")])
+    _digest_files(digest, root, [*folder.parent.glob("*.py"), *root.glob(f"{venv}/pyvenv.cfg")])
     return digest.hexdigest()
 
 
@@ -98,18 +99,18 @@ def _kernel_files(folder: Path) -> list[Path]:
     return [path for pattern in KERNEL_FILES for path in folder.glob(pattern)]
 
 
-def kernel_folders() -> Iterator[Path]:
+def kernel_folders(root: Path = PROJECT_ROOT) -> Iterator[Path]:
     """Every ``__pycache__`` of the checkout (its venvs included) that holds a kernel."""
-    for here, dirs, files in os.walk(PROJECT_ROOT):
+    for here, dirs, files in os.walk(root):
         dirs[:] = [name for name in dirs if name not in SKIPPED]
         if Path(here).name == "__pycache__" and any(name.endswith(".nbi") for name in files):
             yield Path(here)
 
 
-def restore(store: Path, under: str = ".") -> int:
+def restore(store: Path, under: str = ".", root: Path = PROJECT_ROOT) -> int:
     """Copy into the checkout each stored folder under ``under`` ("." : every folder but the
     hidden ones, the venvs') whose key matches and which holds no kernel yet; how many."""
-    shared = shared_key_parts()
+    shared = shared_key_parts(root)
     restored = 0
     for snapshot in sorted(store.glob("**/__pycache__/*/")):
         if snapshot.name.startswith("."):
@@ -120,8 +121,8 @@ def restore(store: Path, under: str = ".") -> int:
             continue
         if under != "." and relative.parts[: len(Path(under).parts)] != Path(under).parts:
             continue
-        folder = PROJECT_ROOT / relative
-        if not folder.parent.is_dir() or snapshot.name != folder_key(shared, folder):
+        folder = root / relative
+        if not folder.parent.is_dir() or snapshot.name != folder_key(shared, root, folder):
             continue
         if folder.is_dir() and _kernel_files(folder):
             continue  # this checkout's own kernels: never mixed with a snapshot's
@@ -132,13 +133,13 @@ def restore(store: Path, under: str = ".") -> int:
     return restored
 
 
-def save(store: Path) -> int:
+def save(store: Path, root: Path = PROJECT_ROOT) -> int:
     """Store each kernel folder of the checkout whose key is not stored yet; how many."""
-    shared = shared_key_parts()
+    shared = shared_key_parts(root)
     saved = 0
-    for folder in kernel_folders():
-        home = store / folder.relative_to(PROJECT_ROOT)
-        target = home / folder_key(shared, folder)
+    for folder in kernel_folders(root):
+        home = store / folder.relative_to(root)
+        target = home / folder_key(shared, root, folder)
         if target.is_dir():
             continue
         home.mkdir(parents=True, exist_ok=True)
