@@ -186,13 +186,26 @@ def _all_in_inputs(case: dict) -> dict[str, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def exact() -> list[tuple[dict, object, dict]]:
-    """Each case, our result and vectorbt's value (one vectorbt process for all)."""
-    cases = [_case(seed) for seed in range(N_CASES)]
-    ours = [_ours(case) for case in cases]
-    inputs = [_exact_inputs(c, r, a) for c, (r, a) in zip(cases, ours, strict=True)]
+def compared() -> dict[str, list[tuple[dict, object, dict]]]:
+    """For the exact and the bounded comparisons: each case, our result and vectorbt's
+    value (one vectorbt process for both: each costs seconds of its imports and kernels)."""
+    exact_cases = [_case(seed) for seed in range(N_CASES)]
+    exact_ours = [_ours(case) for case in exact_cases]
+    bounded_cases = [_case(seed, bounded=True) for seed in range(N_CASES)]
+    bounded_ours = [_ours(case)[0] for case in bounded_cases]
+    inputs = [_exact_inputs(c, r, a) for c, (r, a) in zip(exact_cases, exact_ours, strict=True)]
+    inputs += [_all_in_inputs(case) for case in bounded_cases]
     peers = run_vectorbt(inputs, child=CHILD)
-    return list(zip(cases, [r for r, _ in ours], peers, strict=True))
+    return {
+        "exact": list(zip(exact_cases, [r for r, _ in exact_ours], peers[:N_CASES], strict=True)),
+        "bounded": list(zip(bounded_cases, bounded_ours, peers[N_CASES:], strict=True)),
+    }
+
+
+@pytest.fixture(scope="module")
+def exact(compared) -> list[tuple[dict, object, dict]]:
+    """Each case, our result and vectorbt's value on total-return prices given our fills."""
+    return compared["exact"]
 
 
 @pytest.mark.parametrize("index", range(N_CASES))
@@ -241,11 +254,9 @@ def _bound(case: dict, ours) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def bounded() -> list[tuple[dict, object, dict]]:
-    cases = [_case(seed, bounded=True) for seed in range(N_CASES)]
-    ours = [_ours(case)[0] for case in cases]
-    peers = run_vectorbt([_all_in_inputs(case) for case in cases], child=CHILD)
-    return list(zip(cases, ours, peers, strict=True))
+def bounded(compared) -> list[tuple[dict, object, dict]]:
+    """Each case, our raw whole-share run and vectorbt's all-in fractional one."""
+    return compared["bounded"]
 
 
 @pytest.mark.parametrize("index", range(N_CASES))
