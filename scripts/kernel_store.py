@@ -161,9 +161,12 @@ def save(store: Path, root: Path = PROJECT_ROOT) -> int:
 
 
 def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"restore", "save"}:
+        print("usage: python3 -m scripts.kernel_store restore [FOLDER] | save", file=sys.stderr)
+        return 2
     store = store_root()
-    if store is None or not argv or argv[0] not in {"restore", "save"}:
-        return 0 if store is None else 2
+    if store is None:
+        return 0
     try:
         if argv[0] == "restore":
             count = restore(store, argv[1] if len(argv) > 1 else ".")
