@@ -160,7 +160,7 @@ def save(store: Path, root: Path = PROJECT_ROOT) -> int:
     return saved
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], root: Path = PROJECT_ROOT) -> int:
     if not argv or argv[0] not in {"restore", "save"}:
         print("usage: python3 -m scripts.kernel_store restore [FOLDER] | save", file=sys.stderr)
         return 2
@@ -169,13 +169,13 @@ def main(argv: list[str]) -> int:
         return 0
     try:
         if argv[0] == "restore":
-            count = restore(store, argv[1] if len(argv) > 1 else ".")
+            count = restore(store, argv[1] if len(argv) > 1 else ".", root)
             print(f"kernel store: {count} folder(s) of compiled kernels restored from {store}")
         else:
-            count = save(store)
+            count = save(store, root)
             print(f"kernel store: {count} folder(s) of compiled kernels saved to {store}")
-    except OSError as exc:  # a cache: never fails the run
-        print(f"kernel store: {exc}", file=sys.stderr)
+    except Exception as exc:  # a cache: whatever breaks it, the run goes on
+        print(f"kernel store: {type(exc).__name__}: {exc}", file=sys.stderr)
     return 0
 
 

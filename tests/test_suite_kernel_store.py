@@ -128,3 +128,16 @@ def test_the_store_is_off_when_asked(monkeypatch, tmp_path):
     assert kernel_store.store_root() is None
     monkeypatch.setenv("BACKTEST_KERNEL_STORE", str(tmp_path))
     assert kernel_store.store_root() == tmp_path
+
+
+def test_a_broken_store_never_fails_the_test_command(monkeypatch, tmp_path, capsys):
+    not_a_folder = tmp_path / "store"
+    not_a_folder.write_text("a file where the store should be")
+    monkeypatch.setenv("BACKTEST_KERNEL_STORE", str(not_a_folder))
+    root = _checkout(tmp_path / "one")
+    (root / "pkg" / "__pycache__").mkdir()
+    (root / "pkg" / "__pycache__" / "kernel.plus_one-5.py311.nbi").write_bytes(b"index")
+
+    assert kernel_store.main(["save"], root=root) == 0
+    assert "kernel store: NotADirectoryError" in capsys.readouterr().err
+    assert kernel_store.main(["clean"], root=root) == 2  # a wrong command is refused
