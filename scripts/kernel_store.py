@@ -112,17 +112,17 @@ def restore(store: Path, under: str = ".", root: Path = PROJECT_ROOT) -> int:
     hidden ones, the venvs') whose key matches and which holds no kernel yet; how many."""
     shared = shared_key_parts(root)
     restored = 0
-    for snapshot in sorted(store.glob("**/__pycache__/*/")):
-        if snapshot.name.startswith("."):
-            continue  # a snapshot being written
-        relative = snapshot.parent.relative_to(store)
-        first = relative.parts[0]
-        if under == "." and first.startswith("."):
+    for home in sorted(store.glob("**/__pycache__/")):  # a folder's snapshots, one a key
+        relative = home.relative_to(store)
+        if under == "." and relative.parts[0].startswith("."):
             continue
         if under != "." and relative.parts[: len(Path(under).parts)] != Path(under).parts:
             continue
         folder = root / relative
-        if not folder.parent.is_dir() or snapshot.name != folder_key(shared, root, folder):
+        if not folder.parent.is_dir():
+            continue
+        snapshot = home / folder_key(shared, root, folder)  # its key computed once
+        if not snapshot.is_dir():
             continue
         if folder.is_dir() and _kernel_files(folder):
             continue  # this checkout's own kernels: never mixed with a snapshot's
