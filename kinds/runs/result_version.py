@@ -9,6 +9,9 @@ bumps this version only (the engine did not change); a change of engine output b
 of the result: stored results keep their bytes.
 """
 
-RESULT_SCHEMA_VERSION = "1.3.0"
-"""1.3.0: ``metrics.psr`` and ``probabilistic_sharpe`` (the PSR of the bar returns and its
-inputs). 1.2.0: the benchmark at the run's exposure."""
+RESULT_SCHEMA_VERSION = "1.3.1"
+"""1.3.1: the PSR's skewness and kurtosis from products of the centred returns, the same bits
+on every machine (numpy's ``power`` took them, whose AVX-512 loop and libm's ``pow`` differ
+in the last bit); a long run's moments and PSR may move in their last digits. 1.3.0:
+``metrics.psr`` and ``probabilistic_sharpe`` (the PSR of the bar returns and its inputs).
+1.2.0: the benchmark at the run's exposure."""

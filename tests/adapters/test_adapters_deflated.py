@@ -4,6 +4,7 @@ worked example and independent Monte Carlo estimates."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,14 +121,14 @@ def test_the_verdict_says_how_many_tried_have_no_sharpe_ratio() -> None:
 
 
 def _numpy_moments(r: np.ndarray) -> tuple[float, float, float]:
-    """The moments by their numpy definitions, one pass each (as ``return_moments`` once
-    computed them): what its fewer passes must give bit for bit."""
+    """The moments by their numpy definitions, one pass each, the powers as products: what
+    ``return_moments``'s fewer passes must give bit for bit."""
     centred = r - r.mean()
-    m2 = float(np.mean(centred**2))
+    m2 = float(np.mean(centred * centred))
     return (
         float(r.mean() / r.std(ddof=1)),
-        float(np.mean(centred**3) / m2**1.5),
-        float(np.mean(centred**4) / m2**2),
+        float(np.mean((centred * centred) * centred) / m2**1.5),
+        float(np.mean((centred * centred) * (centred * centred)) / m2**2),
     )
 
 
@@ -143,8 +144,8 @@ def _numpy_moments(r: np.ndarray) -> tuple[float, float, float]:
 )
 def test_return_moments_are_the_numpy_definitions_bit_for_bit(values, flat, seed):
     """Series of any values with a share of exact zeros (a run's bars without a position)
-    and either sign of mean (a negative centred zero is numpy's dear power): the moments
-    equal the one-pass-each numpy definitions exactly, not approximately."""
+    and either sign of mean: the moments equal the one-pass-each numpy definitions exactly,
+    not approximately."""
     r = np.array(values)
     r[np.random.default_rng(seed).random(r.size) < flat] = 0.0
     if np.ptp(r) == 0.0:
@@ -154,3 +155,46 @@ def test_return_moments_are_the_numpy_definitions_bit_for_bit(values, flat, seed
         moments = return_moments(series)
         got = np.array([moments.sharpe, moments.skewness, moments.kurtosis])
         assert got.tobytes() == np.array(_numpy_moments(series)).tobytes()
+
+
+MOMENTS_CHILD = """
+import sys
+import numpy as np
+from adapters.deflated import return_moments
+rng = np.random.default_rng(20261129)
+for n in (2_500, 100_000, 1_000_000):
+    r = rng.normal(0.0002, 0.01, n)
+    r[rng.random(n) < 0.4] = 0.0
+    m = return_moments(r)
+    sys.stdout.write(np.array([m.sharpe, m.skewness, m.kurtosis]).tobytes().hex() + "\\n")
+"""
+
+
+def test_return_moments_are_the_same_bits_whatever_vector_loops_numpy_runs():
+    """A result's moments do not depend on the machine: the same series in a process whose
+    numpy runs only its baseline loops (every dispatched target this CPU has switched off
+    with ``NPY_DISABLE_CPU_FEATURES``, as on a CPU without AVX2 or AVX-512) gives the same
+    bits as in one that runs its fastest. (numpy's ``power``, which the moments once took,
+    gives other cubes on an AVX-512 machine than without: this fails with it there.)"""
+    import os
+    import subprocess
+    import sys
+
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+    targets = " ".join(t for t in __cpu_dispatch__ if __cpu_features__.get(t))
+
+    def moments_in_child(disabled: str) -> str:
+        env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": disabled}
+        return subprocess.run(
+            [sys.executable, "-c", MOMENTS_CHILD],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[2],
+        ).stdout
+
+    fastest, baseline = moments_in_child(""), moments_in_child(targets)
+    assert len(fastest.split()) == 3
+    assert baseline == fastest
