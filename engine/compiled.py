@@ -4,7 +4,9 @@ A kernel gives the numpy path's numbers bit for bit, so choosing one is a matter
 only: ``import numba`` and loading the cached machine code cost ~0.2-0.3 CPU-s, more than a
 small backtest's whole engine, so a process imports it only when the work is large enough
 to pay for it (``pays``; also when numba is loaded already: a compiled call has a fixed cost,
-a parallel one waits for its threads). Runs that walk bars (stops, a borrow fee, entry
+a parallel one waits for its threads), or, for a single run's fill walk, once the process's
+Python walks have done that much work in all (``worth_loading``: a notebook or a worker
+running many runs). Runs that walk bars (stops, a borrow fee, entry
 orders, position-aware exits, size series, corporate actions, scaling, liquidity) have no
 Python path: they always load the broker's compiled step (``engine.broker.step``), whatever
 their size. ``warm`` compiles every kernel into the cache (``NUMBA_CACHE_DIR``): the image
@@ -21,8 +23,9 @@ import numpy as np
 from engine.kernel_stamp import kernel_array  # noqa: F401  (the kernels' one array type)
 
 MIN_FILLS = 20_000
-"""Fills of one run from which its fill walk runs compiled (the Python walk takes ~3 µs a
-fill: 20,000 fills ~60 ms, a fifth of the import)."""
+"""Fills of one run, or of a process's single runs in all (``worth_loading``), from which
+its fill walk runs compiled (the Python walk takes ~1-3 µs a fill: 20,000 fills 20-60 ms, a
+fifth of the import or less)."""
 
 MIN_BAR_UPDATES = 5_000_000
 """Runs × bars of one batch from which it runs as one compiled pass (the numpy path does
@@ -38,6 +41,26 @@ x 2,520 bars ~0.2 s), about numba's import and the kernel's load."""
 def pays(work: int, threshold: int) -> bool:
     """Whether a kernel call pays for ``work`` (fills or bar-updates) against ``threshold``."""
     return work >= threshold
+
+
+_spent: dict[int, int] = {}
+"""The work this process's calls left on the Python path (``worth_loading``), summed by the
+threshold they were held to."""
+
+
+def worth_loading(work: int, threshold: int) -> bool:
+    """Whether a call of ``work`` (fills or bar-updates) runs compiled, loading the kernels
+    if they are not: they are loaded already, or the call pays for the load on its own
+    (``pays``), or the calls of this process that stayed on the Python path have done
+    ``threshold``'s worth of work in all (this one included). A one-run Job never loads
+    them for a small run; a process running many (a notebook, a study's or walk-forward's
+    worker) stops paying the Python path's price once it has paid about a load's worth,
+    as one would rent skis until the rent reaches their price. The paths give the same
+    numbers bit for bit, so the choice moves costs, never results."""
+    if loaded() or pays(work, threshold):
+        return True
+    _spent[threshold] = _spent.get(threshold, 0) + work
+    return _spent[threshold] >= threshold
 
 
 def loaded() -> bool:
