@@ -160,6 +160,10 @@ def warm_runs_and_portfolios() -> None:
     _liquidity_kernel.trailing_mean(prices, 2, plan)
     _liquidity_kernel.trailing_std(prices, 2, plan)
     _liquidity_kernel.volatility_and_adv(prices, prices, 2, plan)
+    from engine import _libm_kernel  # the spread estimators' logarithms and exponentials
+
+    _libm_kernel.logs(prices)
+    _libm_kernel.exps(prices)
 
 
 def _warm_portfolios(costs: np.ndarray, prices: np.ndarray) -> None:

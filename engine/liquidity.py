@@ -24,7 +24,9 @@ are summed each on its own in numpy's order (a cumulative sum would carry one ba
 or its rounding, into every later bar): by numpy (``_numpy_windows``) in a
 process without numba, by the compiled ``engine._liquidity_kernel`` once numba is loaded
 (a run with a liquidity field walks the compiled step), equal bit for bit
-(tests/engine/test_liquidity_compiled.py). The rest is numpy, vectorised.
+(tests/engine/test_liquidity_compiled.py). The spreads' logarithms and exponentials are the
+C library's (``engine.libm``: numpy's own on an AVX-512 CPU differ in the last bit, and a
+spread with them), so a spread is the same on every machine. The rest is numpy, vectorised.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from types import ModuleType
 
 import numpy as np
 
+from engine import libm
 from engine.compiled import kernel_array, loaded
 
 SPREAD_MODELS = ("corwin_schultz", "abdi_ranaldo")
@@ -124,10 +127,10 @@ def corwin_schultz_two_day(
     if out.shape[0] < 2:
         return out
     with np.errstate(all="ignore"):
-        log_high, log_low = np.log(_prices(high)), np.log(_prices(low))
+        log_high, log_low = libm.log(_prices(high)), libm.log(_prices(low))
         h0, l0, h1, l1 = log_high[:-1], log_low[:-1], log_high[1:], log_low[1:]
         if close is not None:
-            c0 = np.log(_prices(close))[:-1]
+            c0 = libm.log(_prices(close))[:-1]
             gap = np.maximum(0.0, c0 - h1) + np.minimum(0.0, c0 - l1)
             h1, l1 = h1 + gap, l1 + gap
         beta = (h0 - l0) ** 2 + (h1 - l1) ** 2
@@ -135,7 +138,8 @@ def corwin_schultz_two_day(
         alpha = (np.sqrt(2.0 * beta) - np.sqrt(beta)) / _CS_DENOMINATOR - np.sqrt(
             gamma / _CS_DENOMINATOR
         )
-        spread = 2.0 * (np.exp(alpha) - 1.0) / (1.0 + np.exp(alpha))
+        grown = libm.exp(alpha)
+        spread = 2.0 * (grown - 1.0) / (1.0 + grown)
     out[1:] = np.where(spread < 0.0, 0.0, spread)  # NaN stays NaN
     return out
 
@@ -162,8 +166,8 @@ def abdi_ranaldo_two_day(high: np.ndarray, low: np.ndarray, close: np.ndarray) -
     if out.shape[0] < 2:
         return out
     with np.errstate(all="ignore"):
-        mid = (np.log(_prices(high)) + np.log(_prices(low))) / 2.0
-        log_close = np.log(_prices(close))
+        mid = (libm.log(_prices(high)) + libm.log(_prices(low))) / 2.0
+        log_close = libm.log(_prices(close))
         squared = 4.0 * (log_close[:-1] - mid[:-1]) * (log_close[:-1] - mid[1:])
     out[1:] = np.sqrt(np.where(squared < 0.0, 0.0, squared))  # NaN stays NaN
     return out

@@ -14,4 +14,4 @@ changed without an ENGINE_VERSION bump") and a bump whose golden files were not 
 A change to the result document alone bumps ``kinds.runs.result_version.RESULT_SCHEMA_VERSION``.
 """
 
-ENGINE_VERSION = "2.2.1"
+ENGINE_VERSION = "2.2.2"

@@ -7,7 +7,7 @@ files (``python -m tests.golden --only portfolio``), review the diff and commit 
 the golden tests fail when output changes while this stays the same.
 """
 
-PORTFOLIO_ENGINE_VERSION = "1.6.0"
+PORTFOLIO_ENGINE_VERSION = "1.6.1"
 """1.1.0: the first bar of the window is a decision on every schedule (invested from the
 start, like the benchmark); risk weightings, caps, a minimum trade, a volatility target and
 leverage added (their defaults leave ``equal``/``score``/``fixed`` outputs unchanged).
@@ -42,4 +42,8 @@ defaults is unchanged, byte for byte.
 capped at a multiple of each ticker's ADV in shares, each fill on a bar limited to a share
 of its volume with the remainder carried to the next opens until superseded, and the
 broker's impact and half spread on the price; ``rebalance_orders`` records each order's
-fate. Without a liquidity field every output is unchanged, byte for byte."""
+fate. Without a liquidity field every output is unchanged, byte for byte.
+1.6.1: the spread models' logarithms and exponentials are the C library's (``engine.libm``),
+the same bits on every CPU: numpy's own, taken before, differ in the last bit on a CPU with
+AVX-512, and a spread estimate with them. A portfolio without ``spread_model`` is unchanged,
+byte for byte; with one, unchanged on a CPU without AVX-512."""

@@ -60,7 +60,7 @@ def test_the_result_records_its_request_versions_and_tickers():
     """schema_version, both engine versions, the normalised request and the tickers."""
     result = _run()
     assert result["schema_version"] == "1.3.0"
-    assert result["portfolio_engine_version"] == "1.6.0"
+    assert result["portfolio_engine_version"] == "1.6.1"
     assert result["engine_version"]
     assert result["tickers"] == list(DEMO)
     assert result["request"]["allocation"]["score"] == "roc(close, $n)"

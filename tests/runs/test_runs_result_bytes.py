@@ -22,7 +22,7 @@ from kinds.runs.execute import execute
 from kinds.runs.result_version import RESULT_SCHEMA_VERSION
 from kinds.runs.serialize import to_json
 
-PINNED_VERSIONS = {"engine": "2.2.1", "result_schema": "1.3.1"}
+PINNED_VERSIONS = {"engine": "2.2.2", "result_schema": "1.3.1"}
 """The versions the digests were made with: a bump changes results on purpose, and the
 digests are then made again (from the code before the bump's change to serialisation, if
 any)."""
@@ -40,17 +40,17 @@ MINUTES = {"ticker": "MINUTES", "timeframe": "1m", "start_date": "2015-01-02"}
 SPLITS = {"ticker": "SPLITCO", "params": {"fast": 50, "slow": 200}, "start_date": "2015-01-01"}
 LIMIT = {"type": "limit", "limit": "close * (1 - $k/100)", "params": {"k": 1}, "valid_bars": 3}
 CASES = {
-    "longshort_slippage": ({"direction": "longshort", "slippage_bps": 2}, "207c61e0d34c9fe3"),
+    "longshort_slippage": ({"direction": "longshort", "slippage_bps": 2}, "e54c300d33fd5c60"),
     "rsi_charts": (
         {"rule_type": "RSI", "params": {}, "charts": True, "start_date": "2015-01-01"},
-        "532c87672099f7ad",
+        "d50f1ad2ea9e3b9f",
     ),
-    "minutes_thinned": ({**MINUTES, "end_date": "2016-01-01"}, "a595070d779b8a0d"),
+    "minutes_thinned": ({**MINUTES, "end_date": "2016-01-01"}, "bf10d971e188976e"),
     "minutes_thinned_charts": (
         {**MINUTES, "end_date": "2016-01-01", "charts": True},
-        "e694b051d0a59843",
+        "a873f95f2cebf676",
     ),
-    "limit_order": ({"entry_order": LIMIT}, "1871ba77edc66aa9"),
+    "limit_order": ({"entry_order": LIMIT}, "af5bd9272fb40892"),
     "stops_and_costs": (
         {
             "stop_loss_pct": 2,
@@ -60,17 +60,17 @@ CASES = {
             "direction": "longshort",
             "close_open_trades_at_end": True,
         },
-        "dad1539c6ed01269",
+        "e6f485eca0d1c1b4",
     ),
-    "splits_held": (SPLITS, "7665c369df95c6ac"),
+    "splits_held": (SPLITS, "4bcec44c795b5942"),
     "splits_held_charts": (
         {**SPLITS, "charts": True, "direction": "longshort"},
-        "327041debc66b6a5",
+        "0f26caa46e92028d",
     ),
-    "no_trade": ({"end_date": "2016-01-20"}, "0eb5819982cc2327"),
+    "no_trade": ({"end_date": "2016-01-20"}, "ca7afb5c9677aa9e"),
     "every_bar": (
         {"ticker": "GLOBEX", "start_date": "2000-01-01", "end_date": "2030-01-01"},
-        "af06e589e18d7ebe",
+        "a7be6fe17c0d9af5",
     ),
 }
 

@@ -1,0 +1,113 @@
+"""engine.libm: the C library's log and exp, compiled or not, the same bits on every CPU,
+and the spread estimators that take them the same whatever vector loops numpy runs."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import _libm_kernel, compiled, libm
+
+SPECIAL = [0.0, -0.0, -1.0, math.inf, -math.inf, math.nan, 5e-324, 1e-310, 709.8, 710.0, -746.0]
+
+
+def _math_path(function, values: np.ndarray) -> np.ndarray:
+    """``function`` (``libm.log`` or ``libm.exp``) as a process without numba runs it."""
+    patch = pytest.MonkeyPatch()
+    try:
+        patch.setattr(libm, "loaded", lambda: False)
+        return function(values)
+    finally:
+        patch.undo()
+
+
+def _numpys(name: str, values: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return np.log(values) if name == "log" else np.exp(values)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(SPECIAL),
+        min_size=0,
+        max_size=300,
+    )
+)
+def test_the_compiled_and_the_math_paths_give_the_c_librarys_bits(values):
+    """Each value's log and exp, compiled and value by value through ``math``, are the
+    same bits, and those of Python's ``math.log``/``math.exp`` where they are defined (0:
+    -inf, a negative value: NaN, an exponent past the range: inf, as numpy)."""
+    array = np.array(values, dtype=np.float64)
+    cases = (("log", libm.log, _libm_kernel.logs), ("exp", libm.exp, _libm_kernel.exps))
+    for name, function, kernel in cases:
+        got = kernel(array)
+        assert got.tobytes() == _math_path(function, array).tobytes(), name
+        edges = _numpys(name, array)
+        for at, value in enumerate(array.tolist()):
+            if name == "log" and value > 0:
+                assert got[at] == math.log(value)
+            elif name == "exp" and -700 < value < 700:
+                assert got[at] == math.exp(value)
+            else:  # the edges as numpy has them
+                assert np.array_equal(got[at], edges[at], equal_nan=True)
+
+
+def test_the_compiled_path_is_taken_once_numba_is_loaded_and_keeps_the_shape():
+    compiled.kernels()  # numba loaded, as in a run with a liquidity field
+    grid = np.arange(1.0, 7.0).reshape(2, 3)
+    assert libm.log(grid).shape == (2, 3)
+    assert libm.exp(grid).tobytes() == np.array([math.exp(v) for v in grid.ravel()]).tobytes()
+
+
+SPREADS_CHILD = """
+import hashlib
+import sys
+import numpy as np
+from engine import liquidity
+rng = np.random.default_rng(20261129)
+n = 20_000
+close = np.maximum(5_000 + np.cumsum(rng.integers(-60, 61, n)), 500) / 100.0
+high = close * (1 + rng.uniform(0, 0.03, n))
+low = close * (1 - rng.uniform(0, 0.03, n))
+if sys.argv[1] == "compiled":
+    import engine.compiled
+    engine.compiled.kernels()
+for model in liquidity.SPREAD_MODELS:
+    spread = liquidity.spread_series(model, high, low, close, 20)
+    assert np.isfinite(spread).sum() > n // 2
+    sys.stdout.write(hashlib.sha256(spread.tobytes()).hexdigest() + "\\n")
+"""
+
+
+@pytest.mark.parametrize("path", ["python", "compiled"])
+def test_a_spread_estimate_is_the_same_bits_whatever_vector_loops_numpy_runs(path):
+    """Both spread models on 20,000 bars in a process whose numpy runs only its baseline
+    loops (every dispatched target this CPU has switched off, as on a CPU without AVX2 or
+    AVX-512) give the same bits as in one that runs its fastest, with and without numba
+    loaded. (With numpy's ``log`` and ``exp``, as before, this fails on an AVX-512 CPU.)"""
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+    targets = " ".join(t for t in __cpu_dispatch__ if __cpu_features__.get(t))
+
+    def spreads(disabled: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-c", SPREADS_CHILD, path],
+            env={**os.environ, "NPY_DISABLE_CPU_FEATURES": disabled},
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[2],
+        ).stdout
+
+    fastest = spreads("")
+    assert len(fastest.split()) == 2
+    assert spreads(targets) == fastest
