@@ -42,7 +42,7 @@ from itertools import combinations
 import numpy as np
 
 from adapters._plain import float_list, number
-from engine import TRADING_DAYS
+from engine import TRADING_DAYS, libm
 
 DEFAULT_BLOCKS = 16
 """S, the number of blocks the window is cut into (the paper's choice; 12,870 splits)."""
@@ -269,6 +269,6 @@ def _select(ins: np.ndarray, oos: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     below = (oos < chosen).sum(axis=0)
     ties = (oos == chosen).sum(axis=0)  # the chosen itself included
     omega = (below + (ties + 1) / 2.0) / (n_combos + 1.0)
-    logit = np.log(omega / (1.0 - omega))
+    logit = libm.log(omega / (1.0 - omega))  # the C library's: the same bits on every CPU
     finite = lambda v: np.where(np.isfinite(v), v, np.nan)  # noqa: E731
     return logit, finite(ins[best, columns]), finite(chosen)

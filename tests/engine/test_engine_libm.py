@@ -88,26 +88,47 @@ for model in liquidity.SPREAD_MODELS:
 """
 
 
-@pytest.mark.parametrize("path", ["python", "compiled"])
-def test_a_spread_estimate_is_the_same_bits_whatever_vector_loops_numpy_runs(path):
-    """Both spread models on 20,000 bars in a process whose numpy runs only its baseline
-    loops (every dispatched target this CPU has switched off, as on a CPU without AVX2 or
-    AVX-512) give the same bits as in one that runs its fastest, with and without numba
-    loaded. (With numpy's ``log`` and ``exp``, as before, this fails on an AVX-512 CPU.)"""
+def _in_child(source: str, args: list[str], disabled: bool = False) -> str:
+    """What ``source`` prints in a fresh process, with every dispatched vector target of
+    this CPU switched off in its numpy (``disabled``: as on a CPU without AVX2 or AVX-512)
+    or none."""
     from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
 
     targets = " ".join(t for t in __cpu_dispatch__ if __cpu_features__.get(t))
+    return subprocess.run(
+        [sys.executable, "-c", source, *args],
+        env={**os.environ, "NPY_DISABLE_CPU_FEATURES": targets if disabled else ""},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    ).stdout
 
-    def spreads(disabled: str) -> str:
-        return subprocess.run(
-            [sys.executable, "-c", SPREADS_CHILD, path],
-            env={**os.environ, "NPY_DISABLE_CPU_FEATURES": disabled},
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=Path(__file__).resolve().parents[2],
-        ).stdout
 
-    fastest = spreads("")
+@pytest.mark.parametrize("path", ["python", "compiled"])
+def test_a_spread_estimate_is_the_same_bits_whatever_vector_loops_numpy_runs(path):
+    """Both spread models on 20,000 bars in a process whose numpy runs only its baseline
+    loops give the same bits as in one that runs its fastest, with and without numba
+    loaded. (With numpy's ``log`` and ``exp``, as before, this fails on an AVX-512 CPU.)"""
+    fastest = _in_child(SPREADS_CHILD, [path])
     assert len(fastest.split()) == 2
-    assert spreads(targets) == fastest
+    assert _in_child(SPREADS_CHILD, [path], disabled=True) == fastest
+
+
+LOGITS_CHILD = """
+import hashlib
+import sys
+import numpy as np
+from adapters.cscv import block_stats, probability_of_backtest_overfitting
+rng = np.random.default_rng(20261129)
+returns = rng.normal(0.0003, 0.01, (40, 2_000)).round(4)  # four decimals: no transcendental
+result = probability_of_backtest_overfitting(block_stats(returns, 16))
+sys.stdout.write(hashlib.sha256(result.logits.tobytes()).hexdigest() + "\\n")
+"""
+
+
+def test_a_sweeps_overfitting_logits_are_the_same_bits_whatever_vector_loops_numpy_runs():
+    """CSCV's logits (stored in a sweep's statistics) with numpy's dispatched loops
+    switched off equal those with its fastest loops: the logit's logarithm is the C
+    library's. (With numpy's ``log`` this fails on an AVX-512 CPU.)"""
+    assert _in_child(LOGITS_CHILD, []) == _in_child(LOGITS_CHILD, [], disabled=True)
