@@ -14,6 +14,7 @@ its range inf, as numpy's.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -22,23 +23,23 @@ from engine.compiled import kernel_array, loaded
 
 def log(values: np.ndarray) -> np.ndarray:
     """The natural logarithm of each of ``values`` (floats), the C library's."""
-    array = kernel_array(values)
-    if loaded():
-        from engine import _libm_kernel
-
-        return _libm_kernel.logs(array)
-    flat = np.fromiter(map(_log, array.ravel().tolist()), np.float64, array.size)
-    return flat.reshape(array.shape)
+    return _each(values, "logs", _log)
 
 
 def exp(values: np.ndarray) -> np.ndarray:
     """e to the power of each of ``values`` (floats), the C library's."""
+    return _each(values, "exps", _exp)
+
+
+def _each(values: np.ndarray, kernel: str, one: Callable[[float], float]) -> np.ndarray:
+    """``one`` of each value, in ``values``' shape: by ``engine._libm_kernel``'s ``kernel``
+    once numba is loaded, else value by value."""
     array = kernel_array(values)
     if loaded():
         from engine import _libm_kernel
 
-        return _libm_kernel.exps(array)
-    flat = np.fromiter(map(_exp, array.ravel().tolist()), np.float64, array.size)
+        return getattr(_libm_kernel, kernel)(array)
+    flat = np.fromiter(map(one, array.ravel().tolist()), np.float64, array.size)
     return flat.reshape(array.shape)
 
 

@@ -4,7 +4,6 @@ worked example and independent Monte Carlo estimates."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +17,7 @@ from adapters.deflated import (
     probabilistic_sharpe_ratio,
     return_moments,
 )
+from tests.numpy_loops import printed_in_child
 
 
 def test_the_dsr_papers_numerical_example():
@@ -176,25 +176,7 @@ def test_return_moments_are_the_same_bits_whatever_vector_loops_numpy_runs():
     with ``NPY_DISABLE_CPU_FEATURES``, as on a CPU without AVX2 or AVX-512) gives the same
     bits as in one that runs its fastest. (numpy's ``power``, which the moments once took,
     gives other cubes on an AVX-512 machine than without: this fails with it there.)"""
-    import os
-    import subprocess
-    import sys
-
-    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
-
-    targets = " ".join(t for t in __cpu_dispatch__ if __cpu_features__.get(t))
-
-    def moments_in_child(disabled: str) -> str:
-        env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": disabled}
-        return subprocess.run(
-            [sys.executable, "-c", MOMENTS_CHILD],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=Path(__file__).resolve().parents[2],
-        ).stdout
-
-    fastest, baseline = moments_in_child(""), moments_in_child(targets)
+    fastest = printed_in_child(MOMENTS_CHILD)
+    baseline = printed_in_child(MOMENTS_CHILD, baseline=True)
     assert len(fastest.split()) == 3
     assert baseline == fastest

@@ -4,10 +4,6 @@ and the spread estimators that take them the same whatever vector loops numpy ru
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import _libm_kernel, compiled, libm
+from tests.numpy_loops import printed_in_child
 
 SPECIAL = [0.0, -0.0, -1.0, math.inf, -math.inf, math.nan, 5e-324, 1e-310, 709.8, 710.0, -746.0]
 
@@ -88,31 +85,14 @@ for model in liquidity.SPREAD_MODELS:
 """
 
 
-def _in_child(source: str, args: list[str], disabled: bool = False) -> str:
-    """What ``source`` prints in a fresh process, with every dispatched vector target of
-    this CPU switched off in its numpy (``disabled``: as on a CPU without AVX2 or AVX-512)
-    or none."""
-    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
-
-    targets = " ".join(t for t in __cpu_dispatch__ if __cpu_features__.get(t))
-    return subprocess.run(
-        [sys.executable, "-c", source, *args],
-        env={**os.environ, "NPY_DISABLE_CPU_FEATURES": targets if disabled else ""},
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parents[2],
-    ).stdout
-
-
 @pytest.mark.parametrize("path", ["python", "compiled"])
 def test_a_spread_estimate_is_the_same_bits_whatever_vector_loops_numpy_runs(path):
     """Both spread models on 20,000 bars in a process whose numpy runs only its baseline
     loops give the same bits as in one that runs its fastest, with and without numba
     loaded. (With numpy's ``log`` and ``exp``, as before, this fails on an AVX-512 CPU.)"""
-    fastest = _in_child(SPREADS_CHILD, [path])
+    fastest = printed_in_child(SPREADS_CHILD, [path])
     assert len(fastest.split()) == 2
-    assert _in_child(SPREADS_CHILD, [path], disabled=True) == fastest
+    assert printed_in_child(SPREADS_CHILD, [path], baseline=True) == fastest
 
 
 LOGITS_CHILD = """
@@ -131,4 +111,4 @@ def test_a_sweeps_overfitting_logits_are_the_same_bits_whatever_vector_loops_num
     """CSCV's logits (stored in a sweep's statistics) with numpy's dispatched loops
     switched off equal those with its fastest loops: the logit's logarithm is the C
     library's. (With numpy's ``log`` this fails on an AVX-512 CPU.)"""
-    assert _in_child(LOGITS_CHILD, []) == _in_child(LOGITS_CHILD, [], disabled=True)
+    assert printed_in_child(LOGITS_CHILD) == printed_in_child(LOGITS_CHILD, baseline=True)

@@ -1,0 +1,29 @@
+"""A child process whose numpy runs only its baseline loops: every vector target this CPU
+has (AVX2, AVX-512…) switched off with ``NPY_DISABLE_CPU_FEATURES``, as numpy runs on a CPU
+without them. Tests that a stored figure is the same bits on every machine run its code in
+such a child and in one with every loop on, and compare what each prints."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def printed_in_child(source: str, args: list[str] | None = None, baseline: bool = False) -> str:
+    """What ``source`` (run with ``python -c`` in the project root, given ``args``) prints,
+    its numpy on its baseline loops (``baseline``) or on its fastest."""
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+    targets = " ".join(t for t in __cpu_dispatch__ if __cpu_features__.get(t))
+    return subprocess.run(
+        [sys.executable, "-c", source, *(args or [])],
+        env={**os.environ, "NPY_DISABLE_CPU_FEATURES": targets if baseline else ""},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PROJECT_ROOT,
+    ).stdout
