@@ -1,7 +1,8 @@
 """``python -m consumer``: take at most one run from the queue, record it, exit.
 
 A Job's CPU is the price of a run on a cluster, so this entry point keeps it small: numpy's
-math libraries on one thread (``use_one_math_thread``), numba's kernels on the Job's CPU
+math libraries on one thread (``use_one_math_thread``) and OpenBLAS on the same kernels on
+every node (``use_same_blas_kernels``), numba's kernels on the Job's CPU
 share (``use_job_threads``), the queue checked before the worker
 is imported (``consumer.idle``), no SQLAlchemy (``store.dbapi``), no garbage collection
 over the start-up's imports (``main``), and no interpreter finalisation at exit
@@ -25,6 +26,30 @@ ONE_MATH_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM
 thread per core when it is imported: about 0.07 CPU-s of a Job's 0.4 (``bench.job_cost_bench``)
 for nothing. A Job therefore runs numpy's math libraries on one thread (an operator's own
 setting of these variables wins)."""
+
+
+BLAS_KERNELS = {"OPENBLAS_CORETYPE": "Haswell"}
+"""OpenBLAS picks its kernels by the CPU it finds, and they sum in different orders: a
+dot product or a solve on a CPU with AVX-512 (its SkylakeX kernels) differs in the last
+bits from the same on one without (Haswell, Zen), so a portfolio's risk weights (its
+covariance's solves) depended on the node that ran the Job. A Job on an x86-64 CPU with AVX2
+and FMA (every node such a cluster schedules on) runs the Haswell kernels whatever the CPU
+(an operator's own setting wins; another CPU keeps OpenBLAS's choice)."""
+
+
+def use_same_blas_kernels(
+    environ: MutableMapping[str, str] = os.environ, cpuinfo: str = "/proc/cpuinfo"
+) -> None:
+    """Set ``BLAS_KERNELS`` where ``environ`` has no value and the CPU (``cpuinfo``'s
+    flags) runs them; before numpy is imported."""
+    try:
+        with open(cpuinfo, encoding="ascii", errors="replace") as lines:
+            flags = next((line for line in lines if line.startswith("flags")), "").split()
+    except OSError:
+        return
+    if {"avx2", "fma"} <= set(flags):
+        for name, value in BLAS_KERNELS.items():
+            environ.setdefault(name, value)
 
 
 def use_one_math_thread(environ: MutableMapping[str, str] = os.environ) -> None:
@@ -73,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     use_one_math_thread()
+    use_same_blas_kernels()
     use_job_threads()
     parser = argparse.ArgumentParser(prog="python -m consumer", description=__doc__)
     parser.add_argument(

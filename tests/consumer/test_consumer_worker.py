@@ -371,3 +371,66 @@ def test_rq_calls_an_item_abandoned_the_heartbeat_margin_after_its_next_beat_was
     worker.current_job_working_time = worked
     job = Job.create("consumer.jobs.run_backtest", connection=worker.connection, timeout=timeout)
     assert worker.get_heartbeat_ttl(job) == ttl
+
+
+def test_a_job_pins_openblas_kernels_on_a_cpu_with_avx2_and_fma_only(tmp_path):
+    """OpenBLAS's Haswell kernels where the CPU's flags have AVX2 and FMA and the operator
+    set none; another CPU, or an unreadable cpuinfo, keeps OpenBLAS's own choice."""
+    from consumer.__main__ import use_same_blas_kernels
+
+    def pinned(flags: str, environ: dict | None = None) -> dict:
+        cpuinfo = tmp_path / "cpuinfo"
+        cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n\nprocessor\t: 1\n")
+        environ = {} if environ is None else environ
+        use_same_blas_kernels(environ, str(cpuinfo))
+        return environ
+
+    assert pinned("fpu sse2 avx fma avx2 avx512f") == {"OPENBLAS_CORETYPE": "Haswell"}
+    assert pinned("fpu sse2 avx fma avx2") == {"OPENBLAS_CORETYPE": "Haswell"}
+    assert pinned("fpu sse2 avx") == {}
+    assert pinned("avx2 fma", {"OPENBLAS_CORETYPE": "Zen"}) == {"OPENBLAS_CORETYPE": "Zen"}
+    environ: dict = {}
+    use_same_blas_kernels(environ, str(tmp_path / "missing"))
+    assert environ == {}
+
+
+WEIGHTS_CHILD = """
+import hashlib
+import os
+import sys
+if sys.argv[1] == "job":
+    from consumer.__main__ import use_same_blas_kernels
+    use_same_blas_kernels()
+import numpy as np
+from engine.portfolio import risk
+rng = np.random.default_rng(4)
+returns = rng.integers(-100, 101, (63, 200)) / 1e4
+weights = risk.min_variance(np.cov(returns.T))
+print(os.environ.get("OPENBLAS_CORETYPE"), hashlib.sha256(weights.tobytes()).hexdigest())
+"""
+
+
+def test_a_jobs_risk_weights_are_openblas_haswell_kernels_whatever_the_cpu():
+    """Min-variance weights of 200 tickers (a covariance's solves) in a process set up as
+    a Job are those of OpenBLAS's Haswell kernels, not of the kernels it would pick for
+    this CPU (on an AVX-512 CPU, SkylakeX: other last bits)."""
+
+    def weights(mode: str, coretype: str | None) -> str:
+        env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+        if coretype is not None:
+            env["OPENBLAS_CORETYPE"] = coretype
+        return subprocess.run(
+            [sys.executable, "-c", WEIGHTS_CHILD, mode],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[2],
+        ).stdout.split()
+
+    with open("/proc/cpuinfo", encoding="ascii", errors="replace") as lines:
+        flags = next((line for line in lines if line.startswith("flags")), "").split()
+    if not {"avx2", "fma"} <= set(flags):
+        pytest.skip("this CPU has no AVX2 and FMA: OpenBLAS keeps its own kernels")
+    job = weights("job", None)
+    assert job == ["Haswell", weights("plain", "Haswell")[1]]
