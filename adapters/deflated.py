@@ -71,10 +71,10 @@ def return_moments(returns: np.ndarray) -> ReturnMoments:
     ``(c*c)*(c*c)``, over the population variance's 1.5th and 2nd powers. Products are
     IEEE-rounded the same way by every numpy loop, so a result's moments are the same bits on
     every machine; numpy's ``power`` is not (its AVX-512 loop and libm's ``pow``, which it
-    runs without AVX-512, differ in the last bit of about 2 % of cubes, which moves a
+    runs without AVX-512, differ in the last bit of about 2 % of third powers, which moves a
     100,000-return mean), and costs 30-60 ns a negative value against ~1 ns a product. The
     sum of squares is summed once for the variance and the std, and the squares' buffer
-    takes the cubes, then the fourth powers."""
+    takes the third powers, then the fourth."""
     r = np.asarray(returns, dtype=np.float64).ravel()
     n = r.size
     if n < 2 or np.ptp(r) == 0.0:  # a constant series: its std is 0 (or rounding noise)
