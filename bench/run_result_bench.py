@@ -38,7 +38,7 @@ import numpy as np
 from bench.peers import PROJECT_ROOT, time_in_process, vectorbt_python
 
 GOAL = 0.25
-WARM_RUNS = 30
+WARM_RUNS = 40
 """At most this many runs warm our process up after the first: until it has loaded its
 kernels, as a process running many runs does once its Python walks have cost a load."""
 RULE = {"rule_type": "SMA_CROSS", "params": {"fast": 10, "slow": 30}}

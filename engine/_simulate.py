@@ -195,7 +195,7 @@ def fill_events(
     out = {name: np.zeros(runs.size) for name in EVENT_FIELDS}
     costs = Costs.of(params)
     prices = open_[bars]
-    if n_runs == 1 and compiled.worth_loading(runs.size, compiled.MIN_FILLS):
+    if n_runs == 1 and compiled.worth_loading(runs.size, compiled.MIN_FILLS, compiled.LOAD_FILLS):
         walked = compiled.kernels().walk_one(prices, sides, costs.as_array())
         out = dict(zip(EVENT_FIELDS, walked, strict=True))
     elif n_runs == 1:

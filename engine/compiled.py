@@ -23,9 +23,15 @@ import numpy as np
 from engine.kernel_stamp import kernel_array  # noqa: F401  (the kernels' one array type)
 
 MIN_FILLS = 20_000
-"""Fills of one run, or of a process's single runs in all (``worth_loading``), from which
-its fill walk runs compiled (the Python walk takes ~1-3 µs a fill: 20,000 fills 20-60 ms, a
-fifth of the import or less)."""
+"""Fills of one run from which its fill walk runs compiled (the Python walk takes ~1-3 µs a
+fill: 20,000 fills 20-60 ms, a fifth of the import or less; the kernels also take such a
+run's paths and metrics)."""
+
+LOAD_FILLS = 100_000
+"""Fills of a process's single runs below ``MIN_FILLS`` in all from which their fill walk
+runs compiled (``worth_loading``): 0.1-0.3 CPU-s of Python walks, about what loading the
+kernels costs, so a process that loads them has paid at most about twice the cheaper
+choice's price, however many runs it goes on to make."""
 
 MIN_BAR_UPDATES = 5_000_000
 """Runs × bars of one batch from which it runs as one compiled pass (the numpy path does
@@ -48,19 +54,19 @@ _spent: dict[int, int] = {}
 threshold they were held to."""
 
 
-def worth_loading(work: int, threshold: int) -> bool:
+def worth_loading(work: int, threshold: int, in_all: int) -> bool:
     """Whether a call of ``work`` (fills or bar-updates) runs compiled, loading the kernels
     if they are not: they are loaded already, or the call pays for the load on its own
-    (``pays``), or the calls of this process that stayed on the Python path have done
-    ``threshold``'s worth of work in all (this one included). A one-run Job never loads
-    them for a small run; a process running many (a notebook, a study's or walk-forward's
-    worker) stops paying the Python path's price once it has paid about a load's worth,
-    as one would rent skis until the rent reaches their price. The paths give the same
-    numbers bit for bit, so the choice moves costs, never results."""
+    (``pays`` against ``threshold``), or the calls of this process that stayed on the
+    Python path have done ``in_all`` work in all (this one included: about a load's cost).
+    A one-run Job never loads them for a small run; a process running many (a notebook, a
+    study's or walk-forward's worker) stops paying the Python path's price once it has paid
+    about a load's worth, as one would rent skis until the rent reaches their price. The
+    paths give the same numbers bit for bit, so the choice moves costs, never results."""
     if loaded() or pays(work, threshold):
         return True
-    _spent[threshold] = _spent.get(threshold, 0) + work
-    return _spent[threshold] >= threshold
+    _spent[in_all] = _spent.get(in_all, 0) + work
+    return _spent[in_all] >= in_all
 
 
 def loaded() -> bool:

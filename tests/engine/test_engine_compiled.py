@@ -108,7 +108,7 @@ def test_the_compiled_fill_walk_equals_the_python_walk(monkeypatch, n, seed, den
     with monkeypatch.context() as patch:
         patch.setattr(compiled, "pays", lambda work, threshold: False)
         patch.setattr(compiled, "loaded", lambda: False)
-        patch.setattr(compiled, "worth_loading", lambda work, threshold: False)
+        patch.setattr(compiled, "worth_loading", lambda work, threshold, in_all: False)
         python = run(bars, entries[0], exits[0], params)
     with monkeypatch.context() as patch:
         patch.setattr(compiled, "pays", lambda work, threshold: True)
@@ -120,16 +120,17 @@ def test_the_compiled_fill_walk_equals_the_python_walk(monkeypatch, n, seed, den
 
 def test_the_python_walks_of_a_process_add_up_to_loading_the_kernels(monkeypatch):
     """``worth_loading``: calls below the threshold stay on the Python path until their work
-    in all reaches it (that call loads); one call at the threshold loads on its own; once
-    loaded, every call runs compiled."""
+    in all reaches ``in_all`` (that call loads); one call at the threshold loads on its own;
+    once loaded, every call runs compiled."""
     monkeypatch.setattr(compiled, "_spent", {})
     monkeypatch.setattr(compiled, "loaded", lambda: False)
-    assert [compiled.worth_loading(6_000, 20_000) for _ in range(4)] == [False] * 3 + [True]
+    calls = [compiled.worth_loading(6_000, 20_000, 30_000) for _ in range(6)]
+    assert calls == [False] * 4 + [True] * 2
     monkeypatch.setattr(compiled, "_spent", {})
-    assert compiled.worth_loading(20_000, 20_000)
-    assert not compiled.worth_loading(19_999, 20_000)
+    assert compiled.worth_loading(20_000, 20_000, 30_000)
+    assert not compiled.worth_loading(19_999, 20_000, 30_000)
     monkeypatch.setattr(compiled, "loaded", lambda: True)
-    assert compiled.worth_loading(1, 20_000)
+    assert compiled.worth_loading(1, 20_000, 30_000)
 
 
 REPEATED_RUNS = """
@@ -145,7 +146,7 @@ bars = Bars(np.datetime64("2020-01-01", "s") + np.arange(n) * np.timedelta64(60,
 entries, exits = rng.random(n) < 0.3, rng.random(n) < 0.3
 fills = transitions(entries[None], exits[None], "longonly")[0].size
 params = TradingParams(fee_rate=0.001)
-for _ in range(2 * compiled.MIN_FILLS // fills + 2):
+for _ in range(compiled.LOAD_FILLS // fills + 3):
     result = run(bars, entries, exits, params)
     print(fills, "engine._kernel" in sys.modules, result.equity.tobytes().hex()[-64:],
           len(result.trades), flush=True)
@@ -154,7 +155,7 @@ for _ in range(2 * compiled.MIN_FILLS // fills + 2):
 
 def test_a_process_repeating_a_small_run_loads_the_kernels_once_its_walks_pay_same_results():
     """A fresh process running the same run again and again (a notebook's loop) walks its
-    fills in Python until they reach ``MIN_FILLS`` in all, then loads the kernels and walks
+    fills in Python until they reach ``LOAD_FILLS`` in all, then loads the kernels and walks
     them compiled from that run on, with the same equity and trades on every run."""
     lines = subprocess.run(
         [sys.executable, "-c", REPEATED_RUNS],
@@ -165,8 +166,8 @@ def test_a_process_repeating_a_small_run_loads_the_kernels_once_its_walks_pay_sa
     ).stdout.split()
     rows = [lines[i : i + 4] for i in range(0, len(lines), 4)]
     fills = int(rows[0][0])
-    assert 0 < fills < compiled.MIN_FILLS // 4
-    first = -(-compiled.MIN_FILLS // fills)  # the run whose fills bring the total to it
+    assert 0 < fills < compiled.LOAD_FILLS // 20
+    first = -(-compiled.LOAD_FILLS // fills)  # the run whose fills bring the total to it
     assert [row[1] for row in rows] == ["False"] * (first - 1) + ["True"] * (len(rows) - first + 1)
     assert len({(row[2], row[3]) for row in rows}) == 1
 
