@@ -28,28 +28,18 @@ for nothing. A Job therefore runs numpy's math libraries on one thread (an opera
 setting of these variables wins)."""
 
 
-BLAS_KERNELS = {"OPENBLAS_CORETYPE": "Haswell"}
-"""OpenBLAS picks its kernels by the CPU it finds, and they sum in different orders: a
-dot product or a solve on a CPU with AVX-512 (its SkylakeX kernels) differs in the last
-bits from the same on one without (Haswell, Zen), so a portfolio's risk weights (its
-covariance's solves) depended on the node that ran the Job. A Job on an x86-64 CPU with AVX2
-and FMA (every node such a cluster schedules on) runs the Haswell kernels whatever the CPU
-(an operator's own setting wins; another CPU keeps OpenBLAS's choice)."""
-
-
 def use_same_blas_kernels(
     environ: MutableMapping[str, str] = os.environ, cpuinfo: str = "/proc/cpuinfo"
 ) -> None:
-    """Set ``BLAS_KERNELS`` where ``environ`` has no value and the CPU (``cpuinfo``'s
-    flags) runs them; before numpy is imported."""
-    try:
-        with open(cpuinfo, encoding="ascii", errors="replace") as lines:
-            flags = next((line for line in lines if line.startswith("flags")), "").split()
-    except OSError:
-        return
-    if {"avx2", "fma"} <= set(flags):
-        for name, value in BLAS_KERNELS.items():
-            environ.setdefault(name, value)
+    """OpenBLAS on its Haswell kernels whatever the node's CPU, where ``environ`` has no
+    setting and the CPU (``cpuinfo``'s flags) has AVX2 and FMA; before numpy is imported.
+    Its kernels sum in other orders on a CPU with AVX-512, so a portfolio's risk weights
+    (its covariance's solves) depended on the node that ran the Job
+    (``config.numerics``)."""
+    from config.numerics import blas_kernels
+
+    for name, value in blas_kernels(cpuinfo).items():
+        environ.setdefault(name, value)
 
 
 def use_one_math_thread(environ: MutableMapping[str, str] = os.environ) -> None:

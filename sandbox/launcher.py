@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from config.numerics import same_numerics
 from sandbox import confine, landlock, protocol
 from sandbox.limits import SCRATCH_MAX_FILES, Limits
 from sandbox.outcome import FAILED, LIMIT_NAMES, SUCCEEDED, Failure, Outcome, SandboxFailed
@@ -51,9 +52,16 @@ ENGINE_PACKAGE = ROOT / "engine"
 Python modules it needs (``engine.broker.decision_log``), for a sweep chunk's combinations to run
 against a copy of their book in the child. Code, no data."""
 
-ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+ENVIRONMENT = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "PYTHONHASHSEED": "0",
+    **same_numerics(),
+}
 """The child's whole environment: one math thread (RLIMIT_AS counts every thread's stack),
-a fixed hash seed (set iteration order is part of a result)."""
+a fixed hash seed (set iteration order is part of a result), and on a CPU with AVX2 and FMA
+numpy without its AVX-512 loops and OpenBLAS on its Haswell kernels, so that the user's own
+numpy code gives the same numbers on every node (``config.numerics``)."""
 
 SYSTEM_LIBRARIES = ("/usr/lib", "/usr/lib64", "/lib", "/lib64")
 """Read-only for the child: the shared libraries numpy's and Python's extensions load."""

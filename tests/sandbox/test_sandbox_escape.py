@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from config.numerics import same_numerics
 from sandbox import run
 from sandbox.launcher import Sandbox
 from tests.sandbox.conftest import LIMITS, SECRET, Target, settle
@@ -57,13 +58,16 @@ def attack(name: str, body: str, failed: str | None = None, **kw: object) -> Att
 
 
 X86_64 = platform.machine() == "x86_64"
+NUMERICS = same_numerics()  # the child's numpy and OpenBLAS settings on this CPU
 
 ATTACKS = [
     # -- credentials and other people's data ----------------------------------------------------
     attack(
         "environment",
         "return sorted(k for k in os.environ if k != 'LC_CTYPE')",
-        value=["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED"],
+        value=sorted(
+            ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED", *same_numerics()]
+        ),
     ),
     attack(
         "parent_environ", "return open(f'/proc/{os.getppid()}/environ').read()", re.escape(DENIED)

@@ -20,6 +20,7 @@ import pytest
 from config.process import ConfigurationError
 from sandbox import Limits, Sandbox, SandboxFailed, run, syntax_failure
 from sandbox.protocol import FrameReader, FrameTooLong, ProtocolError, encode
+from tests.numpy_loops import printed_in_child
 from tests.sandbox.conftest import LIMITS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -162,6 +163,30 @@ def test_numpy_and_pandas_import_and_compute_inside_the_sandbox():
     outcome = run(source, "main", None, LIMITS)
     assert outcome.status == "SUCCEEDED", outcome.failure
     assert outcome.value[1] == 94.5
+
+
+OWN_NUMPY = (
+    "import hashlib\n"
+    "import numpy as np\n"
+    "def main(p):\n"
+    "    x = (np.arange(1, 20_001) % 997 - 498) / 97.0\n"
+    "    m = np.arange(40_000.0).reshape(200, 200) % 13 + 50 * np.eye(200)\n"
+    "    parts = [np.exp(x), np.log(np.abs(x) + 1e-3), np.power(x, 3), np.log1p(np.abs(x)),\n"
+    "             np.linalg.solve(m, x[:200]), m @ x[:200]]\n"
+    "    return hashlib.sha256(np.concatenate(parts).tobytes()).hexdigest()\n"
+)
+
+
+def test_a_strategys_own_numpy_computes_the_same_numbers_on_every_node():
+    """A user's own numpy code (exponentials, logarithms, powers, a solve, a product) in
+    the sandbox gives the bits of a process whose numpy runs its baseline loops and whose
+    OpenBLAS its Haswell kernels, as on a node without AVX-512: the child runs numpy without
+    its AVX-512 targets and OpenBLAS on the Haswell kernels (``config.numerics``). (Without
+    them this fails on an AVX-512 CPU.)"""
+    outcome = run(OWN_NUMPY, "main", None, LIMITS)
+    assert outcome.status == "SUCCEEDED", outcome.failure
+    printed = printed_in_child(OWN_NUMPY + "print(main(None))\n", baseline=True)
+    assert outcome.value == printed.strip()
 
 
 def test_one_child_answers_call_after_call_keeping_its_state():
