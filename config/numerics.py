@@ -11,9 +11,11 @@ a name the CPU lacks is ignored) and OpenBLAS on its Haswell kernels (``OPENBLAS
 both read once, when the library loads. A CPU without AVX2 and FMA gets neither (forcing
 Haswell kernels there would stop the process at its first BLAS call).
 
-The consumer takes the BLAS half for its Jobs (``consumer.__main__``); the strategy sandbox
-gives its child both (``sandbox.launcher``), so a user's own numpy code computes the same
-numbers on every node. Standard library only: a Job imports it before numpy.
+A consumer Job takes both before numpy loads (``consumer.__main__``), and the strategy
+sandbox gives its child both (``sandbox.launcher``), so the platform's numbers and a user's
+own numpy code are the same on every node; the test command exports them for the suite
+(``python -m config.numerics`` prints them), so that a test's own computation matches a
+Job's. Standard library only: a Job imports it before numpy.
 """
 
 from __future__ import annotations
@@ -49,3 +51,8 @@ def same_numerics(cpuinfo: str = "/proc/cpuinfo") -> dict[str, str]:
     if not cpu_flags(cpuinfo) >= NEEDED_FLAGS:
         return {}
     return {**NUMPY_WITHOUT_AVX512, **BLAS_KERNELS}
+
+
+if __name__ == "__main__":  # NAME=VALUE lines for a shell (scripts/test.sh)
+    for name, value in same_numerics().items():
+        print(f"{name}={value}")

@@ -1,8 +1,8 @@
 """``python -m consumer``: take at most one run from the queue, record it, exit.
 
 A Job's CPU is the price of a run on a cluster, so this entry point keeps it small: numpy's
-math libraries on one thread (``use_one_math_thread``) and OpenBLAS on the same kernels on
-every node (``use_same_blas_kernels``), numba's kernels on the Job's CPU
+math libraries on one thread (``use_one_math_thread``) and numpy's loops and OpenBLAS's
+kernels the same on every node (``use_same_numerics``), numba's kernels on the Job's CPU
 share (``use_job_threads``), the queue checked before the worker
 is imported (``consumer.idle``), no SQLAlchemy (``store.dbapi``), no garbage collection
 over the start-up's imports (``main``), and no interpreter finalisation at exit
@@ -28,17 +28,17 @@ for nothing. A Job therefore runs numpy's math libraries on one thread (an opera
 setting of these variables wins)."""
 
 
-def use_same_blas_kernels(
+def use_same_numerics(
     environ: MutableMapping[str, str] = os.environ, cpuinfo: str = "/proc/cpuinfo"
 ) -> None:
-    """OpenBLAS on its Haswell kernels whatever the node's CPU, where ``environ`` has no
-    setting and the CPU (``cpuinfo``'s flags) has AVX2 and FMA; before numpy is imported.
-    Its kernels sum in other orders on a CPU with AVX-512, so a portfolio's risk weights
-    (its covariance's solves) depended on the node that ran the Job
-    (``config.numerics``)."""
-    from config.numerics import blas_kernels
+    """numpy without its AVX-512 loops and OpenBLAS on its Haswell kernels whatever the
+    node's CPU (``config.numerics``), where ``environ`` has no setting and the CPU
+    (``cpuinfo``'s flags) has AVX2 and FMA; before numpy is imported. Their picks for an
+    AVX-512 CPU round differently (a portfolio's risk weights, a study's sampler, any
+    ``exp`` or ``log`` moved in the last bits), so a Job's numbers depended on its node."""
+    from config.numerics import same_numerics
 
-    for name, value in blas_kernels(cpuinfo).items():
+    for name, value in same_numerics(cpuinfo).items():
         environ.setdefault(name, value)
 
 
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     use_one_math_thread()
-    use_same_blas_kernels()
+    use_same_numerics()
     use_job_threads()
     parser = argparse.ArgumentParser(prog="python -m consumer", description=__doc__)
     parser.add_argument(

@@ -90,6 +90,12 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 export MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
 
 install_venv .venv requirements-dev.txt --compile-bytecode
+# numpy's loops and OpenBLAS's kernels as a Job runs them (config/numerics.py: the same bits on
+# every node), so that a test's own computation of a figure matches the Job's. A value the
+# shell set stays.
+while IFS='=' read -r name value; do
+  if [ -z "${!name:-}" ]; then export "$name=$value"; fi
+done < <(.venv/bin/python -m config.numerics)
 if [ -f scripts/install-validators.sh ]; then bash scripts/install-validators.sh; fi
 
 export TEST_DATABASE_URL=${TEST_DATABASE_URL:-mysql+pymysql://root@127.0.0.1:3306/test}

@@ -373,24 +373,29 @@ def test_rq_calls_an_item_abandoned_the_heartbeat_margin_after_its_next_beat_was
     assert worker.get_heartbeat_ttl(job) == ttl
 
 
-def test_a_job_pins_openblas_kernels_on_a_cpu_with_avx2_and_fma_only(tmp_path):
-    """OpenBLAS's Haswell kernels where the CPU's flags have AVX2 and FMA and the operator
-    set none; another CPU, or an unreadable cpuinfo, keeps OpenBLAS's own choice."""
-    from consumer.__main__ import use_same_blas_kernels
+def test_a_job_pins_numpys_loops_and_openblas_kernels_on_a_cpu_with_avx2_and_fma_only(tmp_path):
+    """numpy without its AVX-512 loops and OpenBLAS's Haswell kernels where the CPU's flags
+    have AVX2 and FMA and the operator set neither; another CPU, or an unreadable cpuinfo,
+    keeps the libraries' own choices."""
+    from consumer.__main__ import use_same_numerics
 
     def pinned(flags: str, environ: dict | None = None) -> dict:
         cpuinfo = tmp_path / "cpuinfo"
         cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n\nprocessor\t: 1\n")
         environ = {} if environ is None else environ
-        use_same_blas_kernels(environ, str(cpuinfo))
+        use_same_numerics(environ, str(cpuinfo))
         return environ
 
-    assert pinned("fpu sse2 avx fma avx2 avx512f") == {"OPENBLAS_CORETYPE": "Haswell"}
-    assert pinned("fpu sse2 avx fma avx2") == {"OPENBLAS_CORETYPE": "Haswell"}
+    both = {
+        "OPENBLAS_CORETYPE": "Haswell",
+        "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
+    }
+    assert pinned("fpu sse2 avx fma avx2 avx512f") == both
+    assert pinned("fpu sse2 avx fma avx2") == both
     assert pinned("fpu sse2 avx") == {}
-    assert pinned("avx2 fma", {"OPENBLAS_CORETYPE": "Zen"}) == {"OPENBLAS_CORETYPE": "Zen"}
+    assert pinned("avx2 fma", {"OPENBLAS_CORETYPE": "Zen"}) == {**both, "OPENBLAS_CORETYPE": "Zen"}
     environ: dict = {}
-    use_same_blas_kernels(environ, str(tmp_path / "missing"))
+    use_same_numerics(environ, str(tmp_path / "missing"))
     assert environ == {}
 
 
@@ -399,8 +404,8 @@ import hashlib
 import os
 import sys
 if sys.argv[1] == "job":
-    from consumer.__main__ import use_same_blas_kernels
-    use_same_blas_kernels()
+    from consumer.__main__ import use_same_numerics
+    use_same_numerics()
 import numpy as np
 from engine.portfolio import risk
 rng = np.random.default_rng(4)
