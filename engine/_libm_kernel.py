@@ -15,28 +15,26 @@ from engine import kernel_stamp
 
 @njit(cache=True, nogil=True)
 def logs(values: np.ndarray) -> np.ndarray:
-    """``math.log`` of each value (0: -inf; negative or NaN: NaN), the array's shape."""
-    flat = values.ravel()
-    out = np.empty(flat.size)
-    for i in range(flat.size):
-        value = flat[i]
+    """``math.log`` of each of the 1-d ``values`` (0: -inf; negative or NaN: NaN)."""
+    out = np.empty(values.size)
+    for i in range(values.size):
+        value = values[i]
         if value > 0.0:
             out[i] = math.log(value)
         elif value == 0.0:
             out[i] = -math.inf
         else:
             out[i] = math.nan
-    return out.reshape(values.shape)
+    return out
 
 
 @njit(cache=True, nogil=True)
 def exps(values: np.ndarray) -> np.ndarray:
-    """``math.exp`` of each value (inf past its range, NaN for NaN), the array's shape."""
-    flat = values.ravel()
-    out = np.empty(flat.size)
-    for i in range(flat.size):
-        out[i] = math.exp(flat[i])
-    return out.reshape(values.shape)
+    """``math.exp`` of each of the 1-d ``values`` (inf past its range, NaN for NaN)."""
+    out = np.empty(values.size)
+    for i in range(values.size):
+        out[i] = math.exp(values[i])
+    return out
 
 
 kernel_stamp.forget_stale(__name__, globals())

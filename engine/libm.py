@@ -35,12 +35,12 @@ def _each(values: np.ndarray, kernel: str, one: Callable[[float], float]) -> np.
     """``one`` of each value, in ``values``' shape: by ``engine._libm_kernel``'s ``kernel``
     once numba is loaded, else value by value."""
     array = kernel_array(values)
+    flat = array.ravel()  # C order: a view; the kernels take (and are warmed for) 1-d arrays
     if loaded():
         from engine import _libm_kernel
 
-        return getattr(_libm_kernel, kernel)(array)
-    flat = np.fromiter(map(one, array.ravel().tolist()), np.float64, array.size)
-    return flat.reshape(array.shape)
+        return getattr(_libm_kernel, kernel)(flat).reshape(array.shape)
+    return np.fromiter(map(one, flat.tolist()), np.float64, flat.size).reshape(array.shape)
 
 
 def _log(value: float) -> float:
