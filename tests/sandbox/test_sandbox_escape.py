@@ -58,7 +58,6 @@ def attack(name: str, body: str, failed: str | None = None, **kw: object) -> Att
 
 
 X86_64 = platform.machine() == "x86_64"
-NUMERICS = same_numerics()  # the child's numpy and OpenBLAS settings on this CPU
 
 ATTACKS = [
     # -- credentials and other people's data ----------------------------------------------------
