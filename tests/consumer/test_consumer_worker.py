@@ -419,23 +419,12 @@ def test_a_jobs_risk_weights_are_openblas_haswell_kernels_whatever_the_cpu():
     """Min-variance weights of 200 tickers (a covariance's solves) in a process set up as
     a Job are those of OpenBLAS's Haswell kernels, not of the kernels it would pick for
     this CPU (on an AVX-512 CPU, SkylakeX: other last bits)."""
-
-    def weights(mode: str, coretype: str | None) -> str:
-        env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
-        if coretype is not None:
-            env["OPENBLAS_CORETYPE"] = coretype
-        return subprocess.run(
-            [sys.executable, "-c", WEIGHTS_CHILD, mode],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=Path(__file__).resolve().parents[2],
-        ).stdout.split()
-
     from config.numerics import NEEDED_FLAGS, cpu_flags
+    from tests.numpy_loops import printed_in_child
 
     if not cpu_flags() >= NEEDED_FLAGS:
         pytest.skip("this CPU has no AVX2 and FMA: OpenBLAS keeps its own kernels")
-    job = weights("job", None)
-    assert job == ["Haswell", weights("plain", "Haswell")[1]]
+    job = printed_in_child(WEIGHTS_CHILD, ["job"]).split()  # no OPENBLAS_CORETYPE given
+    haswell = printed_in_child(WEIGHTS_CHILD, ["plain"], baseline=True).split()
+    assert haswell[0] == "Haswell"
+    assert job == haswell
