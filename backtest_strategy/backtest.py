@@ -37,7 +37,8 @@ def _wired(host: Host) -> Any:
     """``host.next`` with its state and decisions passed through JSON, as the sandbox's
     pipe passes them: proof that the boundary carries plain data only."""
 
-    def decide(state: dict) -> list[dict]:
+    def decide(bar: int, states: Any) -> list[dict]:
+        state = states.state(bar)  # read whole, every bar: what would cross the pipe
         return json.loads(json.dumps(host.next(json.loads(json.dumps(state)))))
 
     return decide
@@ -177,7 +178,7 @@ class Backtest:
             **self._settings,
         )
         start = host.init()
-        decide = _wired(host) if self._wire else host.next
+        decide = _wired(host) if self._wire else host.on_bar
         if view is not None:
             decide = adjusted_decider(decide, view.price, view.shares)
         with np.errstate(invalid="ignore"):

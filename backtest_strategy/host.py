@@ -51,11 +51,12 @@ class Host:
             raise TypeError("strategy: must be a backtest_strategy.Strategy subclass")
         self.data = _Data(df.copy(deep=False))
         self._close = df["Close"].to_numpy(dtype=np.float64).tolist()  # floats, read each bar
-        self.equity = float("nan")
-        self.last_price = float("nan")
-        self.trades: list[Trade] = []
-        self.closed_trades: list[Trade] = []
-        self.orders: list[Order] = []
+        self._bar = 0
+        self._states: Any = None  # where the current bar's state is read, until it is read
+        self._equity = float("nan")
+        self._trades: list[Trade] = []
+        self._closed_trades: list[Trade] = []
+        self._orders: list[Order] = []
         self.position = Position(self)
         self._trade_ids: dict[int, Trade] = {}
         self._order_ids: dict[int, Order] = {}
@@ -80,10 +81,11 @@ class Host:
         ]
         return 1 + warmup_bars([value for _, value, _ in self._indicators])
 
-    def next(self, state: dict) -> list[dict]:
-        """The strategy's decisions on the bar of ``state`` (``engine.broker.book``'s
-        ``Book.state``), after reading it."""
-        length = state["bar"] + 1
+    def on_bar(self, bar: int, states: Any) -> list[dict]:
+        """The strategy's decisions at ``bar``'s close (``engine.broker.book.Decider``): it
+        reads the book's state there, ``states.state(bar)`` (``engine.broker.book.Book.
+        state``), when it first reads its equity, trades, orders or position, or decides."""
+        length = bar + 1
         self.data._set_length(length)
         if self._ref_data:
             for other in self._ref_data.values():
@@ -91,38 +93,78 @@ class Host:
         strategy = self.strategy
         for attr, indicator, rows in self._indicators:
             setattr(strategy, attr, indicator[..., :length] if rows else indicator[:length])
-        self._read(state)
+        self._bar, self._states = bar, states
         self._decisions = []
         strategy.next()
         return self._decisions
 
+    def next(self, state: dict) -> list[dict]:
+        """The strategy's decisions on the bar of ``state``, given whole: read at once
+        (its closed trades are those closed since the state before)."""
+        self._read(state)
+        return self.on_bar(state["bar"], None)
+
+    def _sync(self) -> None:
+        """Read the current bar's state, if not read yet."""
+        states = self._states
+        if states is not None:
+            self._states = None
+            self._read(states.state(self._bar))
+
+    @property
+    def equity(self) -> float:
+        if self._states is not None:
+            self._sync()
+        return self._equity
+
+    @property
+    def last_price(self) -> float:
+        return self._close[self._bar]
+
+    @property
+    def trades(self) -> list[Trade]:
+        if self._states is not None:
+            self._sync()
+        return self._trades
+
+    @property
+    def orders(self) -> list[Order]:
+        if self._states is not None:
+            self._sync()
+        return self._orders
+
+    @property
+    def closed_trades(self) -> list[Trade]:
+        if self._states is not None:
+            self._sync()
+        return self._closed_trades
+
     def _read(self, state: dict) -> None:
-        self.equity = state["equity"]
-        self.last_price = self._close[state["bar"]]
+        self._equity = state["equity"]
         for fields in state["closed"]:
             trade = self._trade_ids.pop(fields["id"], None) or Trade(self, fields)
-            trade._fields = fields
-            self.closed_trades.append(trade)
+            trade._given = fields
+            self._closed_trades.append(trade)
         trades, orders = state["trades"], state["orders"]
         if trades is self._shown[0] and orders is self._shown[1]:
             # the very lists of the last state (``Book.state``: nothing changed them), in a
             # host that booked no decision since: the same trades and orders
-            self.trades, self.orders = list(self._trades_read), list(self._orders_read)
+            self._trades, self._orders = list(self._trades_read), list(self._orders_read)
             return
         known, self._trade_ids = self._trade_ids, {}
         for fields in trades:
             trade = known.get(fields["id"]) or Trade(self, fields)
-            trade._fields = fields
+            trade._given = fields
             self._trade_ids[fields["id"]] = trade
-        self.trades = list(self._trade_ids.values())
+        self._trades = list(self._trade_ids.values())
         known_orders, self._order_ids = self._order_ids, {}
         for fields in orders:
             order = known_orders.get(fields["id"]) or Order(self, fields)
-            order._fields = fields
+            order._given = fields
             self._order_ids[fields["id"]] = order
-        self.orders = list(self._order_ids.values())
+        self._orders = list(self._order_ids.values())
         self._shown = (trades, orders)
-        self._trades_read, self._orders_read = tuple(self.trades), tuple(self.orders)
+        self._trades_read, self._orders_read = tuple(self._trades), tuple(self._orders)
 
     def ref(self, name: object) -> _Data:
         """The bars of ticker ``name`` on this run's calendar, as long as ``data`` now
@@ -138,7 +180,9 @@ class Host:
     # --- what the strategy's calls record ----------------------------------------------
 
     def decide(self, decision: dict) -> None:
-        """Record one decision (``engine.broker.book.OPS``) for the broker."""
+        """Record one decision (``engine.broker.book.OPS``) for the broker, which books it
+        on the bar's state: read first."""
+        self._sync()
         self._decisions.append(decision)
 
     def place(
@@ -191,6 +235,7 @@ class Host:
         trade._fields[kind] = price
 
     def trade_by_id(self, ident: int | None) -> Trade | None:
+        self._sync()
         return None if ident is None else self._trade_ids.get(ident)
 
 

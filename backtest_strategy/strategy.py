@@ -67,12 +67,27 @@ def _indicator_rows(result: Any, bars: int) -> np.ndarray | None:
     return np.ascontiguousarray(rows)
 
 
+def _current(self: Order | Trade) -> dict:
+    """An order's or a trade's fields as the broker reports them on the current bar (the
+    host reads the bar's state first, if it has not yet)."""
+    host = self._host
+    if host._states is not None:
+        host._sync()
+    return self._given
+
+
+def _give(self: Order | Trade, fields: dict) -> None:
+    self._given = fields
+
+
 class Order:
     """A pending order, as the broker last reported it (or as just placed)."""
 
     def __init__(self, host: Host, fields: dict) -> None:
         self._host = host
-        self._fields = fields
+        self._given = fields
+
+    _fields = property(_current, _give)
 
     def __repr__(self) -> str:
         shown = ("size", "limit", "stop", "sl", "tp", "tag")
@@ -108,7 +123,9 @@ class Trade:
 
     def __init__(self, host: Host, fields: dict) -> None:
         self._host = host
-        self._fields = fields
+        self._given = fields
+
+    _fields = property(_current, _give)
 
     def __repr__(self) -> str:
         f = self._fields

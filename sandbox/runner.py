@@ -295,7 +295,7 @@ class Harness:
             if pages is None:
                 book = self.log.book_from_payload(self.book, self.frame)
                 pages = self.drives[at] = self.log.driven(
-                    host.next, book, self.firsts[at], self.adjusted, wired
+                    host.on_bar, book, self.firsts[at], self.adjusted, wired
                 )
             page = self._checked(at, next(pages))
         except BaseException as exc:

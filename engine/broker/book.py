@@ -28,6 +28,7 @@ from math import copysign
 import numpy as np
 
 from engine.broker.costs import Costs, borrow_charge, opening_price, order_fee
+from engine.broker.deferred import Deferred
 from engine.broker.orders import LIMIT, STOP, STOP_LIMIT, order_price
 from engine.corporate import DELISTING, DIVIDEND, SPLIT, Applied, CorporateActions, split_holding
 
@@ -709,13 +710,37 @@ def _number(n: int, d: dict, name: str) -> float | None:
     raise ValueError(f"decisions[{n}].{name}: must be a finite number or null")
 
 
-def drive(book: Book, start: int, decide: Callable[[dict], Sequence[dict]], finalize: bool) -> None:
-    """Run the strategy answering ``decide(state)`` over the book's bars from ``start``:
-    each bar the book works its orders, then the strategy decides at the close."""
-    for bar in range(start, len(book.close)):
-        state = book.step(bar)
-        if book.broke:
-            return
-        book.apply(decide(state))
-    if finalize and start < len(book.close):
-        book.finish()
+Decider = Callable[[int, Deferred], Sequence[dict]]
+"""A strategy as the bar loops call it: ``decide(bar, states)`` gives its decisions at
+``bar``'s close, reading the book's state there as ``states.state(bar)`` if it reads it
+(``backtest_strategy.host.Host.on_bar``); ``states`` is a ``Deferred`` or anything with
+its ``state`` (``engine.broker.shown.ShownStates``)."""
+
+
+def reading(decide: Callable[[dict], Sequence[dict]]) -> Decider:
+    """A ``Decider`` of ``decide(state)``: a strategy that reads the whole state every bar."""
+    return lambda bar, states: decide(states.state(bar))
+
+
+def drive(book: Book, start: int, decide: Decider, finalize: bool) -> None:
+    """Run the strategy answering ``decide(bar, states)`` over the book's bars from
+    ``start``: each bar the book works its orders, then the strategy decides at the close.
+    A bar is worked when something acts on it, when the strategy reads the book or decides
+    (``engine.broker.deferred.Deferred``): the same book as working every bar."""
+    deferred = Deferred(book, start)
+    end = len(book.close)
+    for bar in range(start, end):
+        if deferred.due(bar):
+            deferred.through(bar)
+            if book.broke:
+                deferred.end(bar)
+                return
+        decisions = decide(bar, deferred)
+        if type(decisions) is not list or decisions:
+            deferred.through(bar)
+            book.apply(decisions)
+            deferred.settle()
+    if start < end:
+        deferred.end(end - 1)
+        if finalize:
+            book.finish()

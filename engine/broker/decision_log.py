@@ -26,6 +26,7 @@ import numpy as np
 
 from engine.broker.book import Book
 from engine.broker.costs import Costs
+from engine.broker.deferred import Deferred
 from engine.broker.shown import shown_state, traded_decisions
 from engine.corporate import CorporateActions
 
@@ -110,53 +111,76 @@ def factors_from_payload(adjusted: dict | None) -> tuple[np.ndarray, np.ndarray]
     return np.array(adjusted["price"]), np.array(adjusted["shares"])
 
 
+class _ChildStates:
+    """What the strategy reads in the child (``Deferred.state``): in adjusted units when it
+    reads adjusted bars, and through the pipe's JSON (``wire``) once a mutable tag was
+    booked (``copied``: the book's records would hold the strategy's own objects)."""
+
+    __slots__ = ("adjusted", "copied", "deferred", "wire")
+
+    def __init__(
+        self,
+        deferred: Deferred,
+        adjusted: tuple[np.ndarray, np.ndarray] | None,
+        wire: Callable[[Any], tuple[Any, int]],
+    ) -> None:
+        self.deferred, self.adjusted, self.wire, self.copied = deferred, adjusted, wire, False
+
+    def state(self, bar: int) -> dict:
+        state = self.deferred.state(bar)
+        if self.adjusted is not None:
+            state = shown_state(state, self.adjusted[0], self.adjusted[1])
+        return self.wire(state)[0] if self.copied else state
+
+
 def driven(
-    decide: Callable[[dict], Any],
+    decide: Callable[[int, Any], Any],
     book: Book,
     start: int,
     adjusted: tuple[np.ndarray, np.ndarray] | None,
     wire: Callable[[Any], tuple[Any, int]],
 ) -> Iterator[dict]:
-    """Run the strategy answering ``decide(state)`` (a ``backtest_strategy.host.Host``'s
-    ``next``, after its ``init``) from bar ``start`` against ``book`` as
-    ``engine.broker.book.drive`` does, yielding pages: ``log`` (``[bar,
-    decisions]`` for each bar whose decisions are not empty, in order), ``through`` (the
-    last bar worked) and ``done``. It stops where the parent's replay stops: the book
-    broke, or refused the decisions (or a step) on a bar — that bar's decisions logged, for
-    the parent's book to refuse with its own message. ``adjusted``: (price factors, share
-    factors) when the strategy reads adjusted bars (``engine.broker.shown``). ``wire``:
-    a value as the consumer reads it after the pipe, and the bytes it took there. The
-    strategy's own exceptions (and ``wire``'s) propagate."""
+    """Run the strategy answering ``decide(bar, states)`` (a ``backtest_strategy.host.Host``'s
+    ``on_bar``, after its ``init``) from bar ``start`` against ``book`` as
+    ``engine.broker.book.drive`` does (a bar worked when due, read or decided on:
+    ``engine.broker.deferred.Deferred``), yielding pages: ``log`` (``[bar, decisions]`` for
+    each bar whose decisions are not empty, in order), ``through`` (the last bar decided
+    on) and ``done``. It stops where the parent's replay stops: the book broke, or refused
+    the decisions (or a step) on a bar — that bar's decisions logged, for the parent's book
+    to refuse with its own message. ``adjusted``: (price factors, share factors) when the
+    strategy reads adjusted bars (``engine.broker.shown``). ``wire``: a value as the
+    consumer reads it after the pipe, and the bytes it took there. The strategy's own
+    exceptions (and ``wire``'s) propagate."""
     log: list = []
     size = 0
-    copied = False  # a mutable tag was booked: the states the strategy reads are copies
+    deferred = Deferred(book, start)
+    states = _ChildStates(deferred, adjusted, wire)
     bar = start - 1
     refused = (ValueError, TypeError, ArithmeticError)
     for bar in range(start, len(book.close)):
-        try:
-            state = book.step(bar)
-        except refused:
-            break
-        if book.broke:
-            break
-        if adjusted is not None:
-            state = shown_state(state, adjusted[0], adjusted[1])
-        if copied:
-            state = wire(state)[0]
-        decisions = decide(state)
+        if deferred.due(bar):
+            try:
+                deferred.through(bar)
+            except refused:
+                break
+            if book.broke:
+                break
+        decisions = decide(bar, states)
         if type(decisions) is list and not decisions:  # most bars
             continue
         decisions, taken = wire(decisions)
         log.append([bar, decisions])
         size += taken
         if isinstance(decisions, list):
-            copied = copied or any(
+            states.copied = states.copied or any(
                 isinstance(d, dict) and isinstance(d.get("tag"), MUTABLE) for d in decisions
             )
         try:
+            deferred.through(bar)
             book_logged(book, bar, decisions, adjusted)
         except refused:
             break
+        deferred.settle()
         if size >= PAGE_BYTES:
             yield {"log": log, "through": bar, "done": False}
             log, size = [], 0

@@ -70,15 +70,25 @@ def traded_decisions(decisions: Sequence[dict], bar: int, price: np.ndarray, sha
     return out
 
 
+class ShownStates:
+    """The states of ``states`` (``engine.broker.deferred.Deferred``) in adjusted units."""
+
+    __slots__ = ("price", "shares", "states")
+
+    def __init__(self, states: object, price: np.ndarray, shares: np.ndarray) -> None:
+        self.states, self.price, self.shares = states, price, shares
+
+    def state(self, bar: int) -> dict:
+        return shown_state(self.states.state(bar), self.price, self.shares)  # type: ignore[attr-defined]
+
+
 def adjusted_decider(
-    decide: Callable[[dict], Sequence[dict]], price: np.ndarray, shares: np.ndarray
-) -> Callable[[dict], list]:
+    decide: Callable[[int, object], Sequence[dict]], price: np.ndarray, shares: np.ndarray
+) -> Callable[[int, object], list]:
     """``decide`` (a strategy reading adjusted bars) as ``engine.broker.book.drive`` calls
     it: the state shown in adjusted units, the decisions turned into traded ones."""
 
-    def adjusted(state: dict) -> list:
-        return traded_decisions(
-            decide(shown_state(state, price, shares)), state["bar"], price, shares
-        )
+    def adjusted(bar: int, states: object) -> list:
+        return traded_decisions(decide(bar, ShownStates(states, price, shares)), bar, price, shares)
 
     return adjusted

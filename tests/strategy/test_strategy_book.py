@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import backtest_strategy
-from engine.broker.book import Book, book_costs, drive
+from engine.broker.book import Book, book_costs, drive, reading
 
 OPEN = np.array([100.0, 100.0, 100.0, 120.0])
 HIGH = np.array([101.0, 105.0, 112.0, 125.0])
@@ -133,7 +133,7 @@ def test_drive_stops_at_the_last_bar_and_finalizes():
             return [{"op": "order", "id": 1, "size": 5}]
         return []
 
-    drive(b, 1, decide, finalize=True)
+    drive(b, 1, reading(decide), finalize=True)
     assert [(t.entry_bar, t.exit_bar, t.exit_price) for t in b.closed] == [(2, 3, 120.0)]
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from backtest_strategy import Backtest, Strategy
-from engine.broker.book import Book, book_costs, drive
+from engine.broker.book import Book, book_costs, drive, reading
 from engine.corporate import CorporateActions
 from kinds.runs.contract import parse_request
 from kinds.runs.execute import load_market_data, market_window
@@ -60,7 +60,7 @@ def book_of(closes, opens=None, *, split=None, dividend=None, delisting=None, **
 
 def test_a_long_across_a_2_for_1_split_holds_twice_the_shares_at_half_the_entry():
     book = book_of([10.0, 10.0, 5.2, 5.3], [10.0, 10.0, 5.1, 5.3], split=[1, 1, 2.0, 1])
-    drive(book, 0, scripted({0: [{"size": 7}], 2: ["close"]}), finalize=False)
+    drive(book, 0, reading(scripted({0: [{"size": 7}], 2: ["close"]})), finalize=False)
     (trade,) = book.closed
     assert (trade.size, trade.entry_price, trade.exit_price) == (14, 5.0, 5.3)
     assert book.equity[1] == 10_000.0
@@ -71,7 +71,7 @@ def test_a_long_across_a_2_for_1_split_holds_twice_the_shares_at_half_the_entry(
 
 def test_a_3_for_2_split_pays_the_fraction_in_cash_at_the_ex_bars_open():
     book = book_of([10.0, 10.0, 7.0], [10.0, 10.0, 6.8], split=[1, 1, 1.5])
-    drive(book, 0, scripted({0: [{"size": 7}]}), finalize=False)
+    drive(book, 0, reading(scripted({0: [{"size": 7}]})), finalize=False)
     (trade,) = book.trades
     assert trade.size == 10 and trade.entry_price == pytest.approx(10 / 1.5)
     # a broker's statement: 10 shares at 7 plus half a share paid at 6.80, against 7 × 10
@@ -81,7 +81,7 @@ def test_a_3_for_2_split_pays_the_fraction_in_cash_at_the_ex_bars_open():
 
 def test_a_short_pays_the_borrow_fee_on_the_three_closes_it_is_held():
     book = book_of([10.0, 10.0, 8.0, 9.0, 9.0], borrow=0.001)
-    drive(book, 0, scripted({0: [{"size": -100}], 3: ["close"]}), finalize=False)
+    drive(book, 0, reading(scripted({0: [{"size": -100}], 3: ["close"]})), finalize=False)
     assert len(book.closed) == 1
     charges = 100 * 10.0 * 0.001 + 100 * 8.0 * 0.001 + 100 * 9.0 * 0.001  # closes 1, 2, 3
     assert book.trade_columns()["pnl"][0] == pytest.approx(100 * (10 - 9) - charges, abs=1e-9)
@@ -91,14 +91,14 @@ def test_a_short_pays_the_borrow_fee_on_the_three_closes_it_is_held():
 
 def test_a_long_never_pays_the_borrow_fee():
     book = book_of([10.0, 10.0, 8.0, 9.0], borrow=0.001)
-    drive(book, 0, scripted({0: [{"size": 100}]}), finalize=False)
+    drive(book, 0, reading(scripted({0: [{"size": 100}]})), finalize=False)
     assert book.equity[-1] == 10_000.0 + 100 * (9.0 - 10.0)
 
 
 @pytest.mark.parametrize(("size", "cash"), [(10, 5.0), (-10, -5.0)])
 def test_a_dividend_pays_a_long_and_charges_a_short(size, cash):
     book = book_of([10.0, 10.0, 9.5, 9.5], dividend=[0, 0, 0.5, 0])
-    drive(book, 0, scripted({0: [{"size": size}], 2: ["close"]}), finalize=False)
+    drive(book, 0, reading(scripted({0: [{"size": size}], 2: ["close"]})), finalize=False)
     assert book.applied.cash == [cash]
     assert book.trade_columns()["pnl"][0] == size * (9.5 - 10.0) + cash
     assert book.equity[-1] == 10_000.0 + size * (9.5 - 10.0) + cash
@@ -106,7 +106,7 @@ def test_a_dividend_pays_a_long_and_charges_a_short(size, cash):
 
 def test_a_delisting_closes_the_trade_at_its_cash_without_an_exit_fee():
     book = book_of([2.0, 2.0, 1.0], delisting=0.4, fee_rate=0.01)
-    drive(book, 0, scripted({0: [{"size": 100}]}), finalize=True)
+    drive(book, 0, reading(scripted({0: [{"size": 100}]})), finalize=True)
     (trade,) = book.closed
     assert (trade.exit_price, trade.exit_bar) == (0.4, 2)
     assert trade.commissions == pytest.approx(100 * 2.0 * 0.01), "the entry fee only"
@@ -116,7 +116,7 @@ def test_a_delisting_closes_the_trade_at_its_cash_without_an_exit_fee():
 
 def test_a_split_divides_a_pending_orders_limit_as_a_broker_adjusts_an_open_order():
     book = book_of([10.0, 10.0, 5.0, 5.0], split=[1, 1, 2.0, 1])
-    drive(book, 0, scripted({0: [{"size": 1, "limit": 9.0}]}), finalize=False)
+    drive(book, 0, reading(scripted({0: [{"size": 1, "limit": 9.0}]})), finalize=False)
     assert not book.trades and not book.closed, "a limit of 9 is 4.50 after the split: unfilled"
     (order,) = book.orders
     assert order.limit == 4.5
@@ -129,7 +129,7 @@ def test_what_the_strategy_reads_after_a_split_is_the_split_trade():
         seen.append([(t["size"], t["entry_price"]) for t in state["trades"]])
         return [{"op": "order", "id": 1, "size": 7}] if state["bar"] == 0 else []
 
-    drive(book_of([10.0, 10.0, 5.0], split=[1, 1, 2.0]), 0, decide, finalize=False)
+    drive(book_of([10.0, 10.0, 5.0], split=[1, 1, 2.0]), 0, reading(decide), finalize=False)
     assert seen == [[], [(7, 10.0)], [(14, 5.0)]]
 
 

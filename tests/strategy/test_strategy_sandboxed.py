@@ -202,7 +202,7 @@ def test_decisions_that_are_not_a_list_are_refused():
     body = "pass"
     source = (
         STRATEGY_IMPORTS + "from backtest_strategy import host\n"
-        "host.Host.next = lambda self, state: {'op': 'order'}\n\n"
+        "host.Host.on_bar = lambda self, bar, states: {'op': 'order'}\n\n"
         "class Mine(Strategy):\n    def init(self):\n        pass\n\n"
         f"    def next(self):\n        {body}\n"
     )
