@@ -256,11 +256,16 @@ class LocalScaler:
         return Poll(queue_length, running, pending, started)
 
     def run(self, stop: threading.Event) -> None:
-        """Poll every ``pollingInterval`` until ``stop`` is set, then shut down."""
+        """Poll every ``pollingInterval`` until ``stop`` is set, then shut down. The polls
+        keep their rate whatever one takes (the reaper's pass, a slow Redis), as KEDA's
+        ticker does: a poll that overruns the interval is followed at once by the next."""
+        interval = self.spec.polling_interval
+        due = time.monotonic()
         try:
             while not stop.is_set():
                 self._poll_logging_failures()
-                stop.wait(self.spec.polling_interval)
+                due = max(due + interval, time.monotonic())
+                stop.wait(due - time.monotonic())
         finally:
             self.shutdown()
 

@@ -1,7 +1,7 @@
 """consumer.scaler's log: a poll line when the counts change (an idle scaler wrote one every
 2 s), and a failing poll logged once with its traceback, then once when it works again (a
 lost Redis printed a traceback every interval); and the starting consumers it records for
-the queue panel (work.starting)."""
+the queue panel (work.starting); and its polls at a fixed rate, as KEDA's ticker."""
 
 from __future__ import annotations
 
@@ -102,3 +102,34 @@ def test_an_idle_scaler_records_no_starting_consumers(scaler):
     scaler.poll_once()
     assert read_starting(scaler.connection, scaler.queue_name) == []
     assert scaler.connection.exists(starting_key(scaler.queue_name)) == 1
+
+
+def test_polls_keep_their_rate_when_a_poll_takes_long(redis_url):
+    """As KEDA's ticker: a poll that takes half the interval (here the reaper's pass) does
+    not push the next one back by as much (polled every 1.5 s instead of 1 s, a run queued
+    just after a poll waited that much longer for its Job)."""
+    import dataclasses
+    import itertools
+    import threading
+    import time
+
+    connection = Redis.from_url(redis_url)
+    spec = dataclasses.replace(load_scaled_job(manifest_paths()[0]), polling_interval=1)
+    passes: list[float] = []
+
+    def slow_reaper() -> None:
+        passes.append(time.monotonic())
+        time.sleep(0.5)
+
+    scaler = LocalScaler(
+        spec, connection, command=["true"], reaper=slow_reaper, reaper_interval=0.0
+    )
+    stop = threading.Event()
+    polling = threading.Thread(target=scaler.run, args=(stop,))
+    polling.start()
+    time.sleep(3.3)
+    stop.set()
+    polling.join(10)
+    connection.close()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(passes)]
+    assert len(passes) >= 4 and all(0.8 < gap < 1.25 for gap in gaps), gaps
