@@ -50,19 +50,16 @@ It never changes."""
 
 
 def process_started_at(pid: int) -> float | None:
-    """When process ``pid`` started, as a UNIX time (Linux /proc; 10 ms resolution), or
-    None where that cannot be read."""
+    """When process ``pid`` started, as a UNIX time (Linux /proc: its start in clock ticks
+    since boot, 10 ms, against the boot clock now; /proc/stat's ``btime`` is whole seconds,
+    which put every start-up up to a second off), or None where that cannot be read."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         ticks = int(fields[19])  # field 22 of stat: starttime, clock ticks since boot
-        boot = next(
-            int(line.split()[1])
-            for line in Path("/proc/stat").read_text().splitlines()
-            if line.startswith("btime ")
-        )
-    except (OSError, ValueError, IndexError, StopIteration):
+        since_boot = time.clock_gettime(time.CLOCK_BOOTTIME)
+    except (OSError, ValueError, IndexError, AttributeError):
         return None
-    return boot + ticks / os.sysconf("SC_CLK_TCK")
+    return time.time() - (since_boot - ticks / os.sysconf("SC_CLK_TCK"))
 
 
 def startup_ms(now: float) -> float | None:

@@ -214,3 +214,23 @@ def test_the_reaper_requeues_lost_pending_chunks_and_fails_crashed_running_ones(
     assert chunk(sessions, foreign["chunk_id"]).status == RunStatus.PENDING
     assert finish(consumer(env))[0] == 0
     assert chunk(sessions, lost["chunk_id"]).status == RunStatus.SUCCEEDED
+
+
+def test_a_process_start_is_read_to_within_a_clock_tick_or_two():
+    """A chunk's ``startup_ms`` counts from its consumer's start as /proc gives it: read
+    against the boot clock it is exact to its ticks (against /proc/stat's whole-second
+    boot time it was up to a second off)."""
+    import subprocess
+    import time
+
+    from kinds.sweeps.kind import process_started_at
+
+    before = time.time()
+    child = subprocess.Popen(["sleep", "5"])
+    try:
+        time.sleep(0.3)
+        started = process_started_at(child.pid)
+    finally:
+        child.kill()
+        child.wait()
+    assert started is not None and abs(started - before) < 0.05
