@@ -74,28 +74,36 @@ class Host:
         the indicators' warm-up, and at least 1)."""
         self.strategy.init()
         self.data._update()
-        self._indicators = [  # each revealed bar by bar; a 2-d one (``rows``) by its columns
-            (attr, revealed(value), value.ndim != 1)
-            for attr, value in self.strategy.__dict__.items()
+        indicators = [  # each revealed bar by bar; a 2-d one (``_rows``) by its columns
+            (attr, revealed(value))
+            for attr, value in vars(self.strategy).items()
             if isinstance(value, _Indicator)
         ]
-        return 1 + warmup_bars([value for _, value, _ in self._indicators])
+        self._series = [(attr, value) for attr, value in indicators if value.ndim == 1]
+        self._rows = [(attr, value) for attr, value in indicators if value.ndim != 1]
+        self._shown_indicators = vars(self.strategy)
+        return 1 + warmup_bars([value for _, value in indicators])
 
     def on_bar(self, bar: int, states: Any) -> list[dict]:
         """The strategy's decisions at ``bar``'s close (``engine.broker.book.Decider``): it
         reads the book's state there, ``states.state(bar)`` (``engine.broker.book.Book.
         state``), when it first reads its equity, trades, orders or position, or decides."""
         length = bar + 1
-        self.data._set_length(length)
-        if self._ref_data:
+        data = self.data
+        if data._shown or self._ref_data:  # a column or another ticker read last bar
+            data._set_length(length)
             for other in self._ref_data.values():
                 other._set_length(length)
-        strategy = self.strategy
-        for attr, indicator, rows in self._indicators:
-            setattr(strategy, attr, indicator[..., :length] if rows else indicator[:length])
+        else:
+            data._length = length
+        shown = self._shown_indicators  # the strategy's attributes, as setattr sets them
+        for attr, indicator in self._series:
+            shown[attr] = indicator[:length]
+        for attr, indicator in self._rows:
+            shown[attr] = indicator[..., :length]
         self._bar, self._states = bar, states
         self._decisions = []
-        strategy.next()
+        self.strategy.next()
         return self._decisions
 
     def next(self, state: dict) -> list[dict]:

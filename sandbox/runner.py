@@ -119,13 +119,22 @@ class _SeedNumpyOnImport:
         return spec
 
 
+_compiled: dict[tuple[str, str], types.CodeType] = {}
+"""The code of the last source compiled: a sweep chunk's combinations each execute the
+module afresh, from one compile."""
+
+
 def load(source: str, filename: str) -> types.ModuleType:
     """Execute ``source`` as a module named after ``filename`` (without ``.py``)."""
     name = filename.removesuffix(".py")
     module = types.ModuleType(name)
     module.__file__ = filename
     sys.modules[name] = module
-    code = compile(source, filename, "exec", dont_inherit=True)
+    code = _compiled.get((source, filename))
+    if code is None:
+        code = compile(source, filename, "exec", dont_inherit=True)
+        _compiled.clear()
+        _compiled[source, filename] = code
     exec(code, module.__dict__)
     return module
 
