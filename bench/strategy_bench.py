@@ -41,7 +41,7 @@ backtesting.py 0.6.6 on the same strategy and data, in one process.
     (the SmaCross module's source, GOOG's whole window, 10,000 cash, ``fee_rate`` 0.002, the
     same grid; no chunk size, so the server cuts it in two chunks of 250) POSTed to the
     real web app and local scaler (the committed manifests' polling: a chunk waits up to
-    its 2 s) on MariaDB and Redis, from POST to the last chunk stored (``completed_at``),
+    its interval, 1 s) on MariaDB and Redis, from POST to the last chunk stored (``completed_at``),
     ``cache: false``; against ``optimize`` timed right after it, ``--sweep-repeat`` rounds,
     the medians. Needs the MySQL server of TEST_DATABASE_URL (else the local one) and the
     Redis of ``bench.sweep_bench``'s parts (c) and (d) (db 11). Goal: ours / backtesting.py
