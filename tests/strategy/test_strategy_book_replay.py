@@ -33,6 +33,12 @@ def _decision(rng: np.random.Generator, bar: int, close: float, ident: int) -> d
         return {"op": "close", "trade": int(rng.integers(1, ident + 1)), "portion": 0.5}
     if kind == 1:
         return {"op": "cancel", "order": int(rng.integers(1, ident + 1))}
+    return random_order(rng, int(kind), close, ident)
+
+
+def random_order(rng: np.random.Generator, kind: int, close: float, ident: int) -> dict:
+    """A random order of id ``ident`` around ``close``: market, limit (``kind`` 2) or stop
+    (3), of a fraction of equity or whole units either side, with SL/TP half the time."""
     side = 1 if rng.random() < 0.6 else -1
     size = float(rng.choice([0.3, 0.9, 5.0, 40.0])) * side
     order = {"op": "order", "id": ident, "size": size}
@@ -57,6 +63,18 @@ def _log(seed: int, n: int, close: np.ndarray, start: int, every: int) -> list:
                 ident += 1
             log.append([bar, decisions])
     return log
+
+
+def random_inputs(seed: int, n: int, acting: bool) -> tuple[tuple, CorporateActions | None, int]:
+    """``n`` random bars of ``seed``, with a 2:1 split and a dividend when ``acting``, and
+    the first bar a strategy decides on."""
+    prices = _bars(seed, n)
+    actions = None
+    if acting:
+        split, dividend = np.ones(n), np.zeros(n)
+        split[n // 2], dividend[n // 3] = 2.0, 0.5
+        actions = CorporateActions(split, dividend, None)
+    return prices, actions, 1 + seed % 5
 
 
 def _book(prices, setting: dict, borrow: float, actions) -> Book:
@@ -103,13 +121,7 @@ def _same(a: Book, b: Book) -> None:
     acting=st.booleans(),
 )
 def test_a_replayed_book_is_the_book_stepped_bar_by_bar(seed, n, every, setting, borrow, acting):
-    prices = _bars(seed, n)
-    actions = None
-    if acting:
-        split, dividend = np.ones(n), np.zeros(n)
-        split[n // 2], dividend[n // 3] = 2.0, 0.5
-        actions = CorporateActions(split, dividend, None)
-    start = 1 + seed % 5
+    prices, actions, start = random_inputs(seed, n, acting)
     log = _log(seed, n, prices[3], start, every)
     stepped = _book(prices, setting, borrow, actions)
     _stepped(stepped, start, log)

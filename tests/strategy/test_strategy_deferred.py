@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.broker.book import Book, book_costs, drive
+from engine.broker.book import Book, drive
 from engine.broker.decision_log import Replay, driven
 from engine.corporate import CorporateActions
-from tests.strategy.test_strategy_book_replay import _bars, _same
+from tests.strategy.test_strategy_book_replay import _book, _same, random_inputs, random_order
 
 
 class _Given:
@@ -71,22 +71,7 @@ def _decision(rng: np.random.Generator, state: dict, close: float, ident: int) -
     placed = [order["id"] for order in state["orders"] if order["id"] > 0]
     if kind == 1 and placed:
         return {"op": "cancel", "order": placed[int(rng.integers(0, len(placed)))]}
-    side = 1 if rng.random() < 0.6 else -1
-    size = float(rng.choice([0.3, 0.9, 5.0, 40.0])) * side
-    order = {"op": "order", "id": ident, "size": size}
-    if kind == 2:
-        order["limit"] = close * (1 - 0.01 * side)
-    if kind == 3:
-        order["stop"] = close * (1 + 0.01 * side)
-    if rng.random() < 0.5:
-        order["sl"] = close * (1 - 0.05 * side)
-        order["tp"] = close * (1 + 0.08 * side)
-    return order
-
-
-def _book(prices, setting: dict, borrow: float, actions) -> Book:
-    return Book(*prices, costs=book_costs(10_000, 0.001, 0.002), actions=actions, borrow=borrow,
-                **setting)  # fmt: skip
+    return random_order(rng, kind, close, ident)
 
 
 CASES = dict(
@@ -101,22 +86,12 @@ CASES = dict(
 )
 
 
-def _inputs(seed: int, n: int, acting: bool):
-    prices = _bars(seed, n)
-    actions = None
-    if acting:
-        split, dividend = np.ones(n), np.zeros(n)
-        split[n // 2], dividend[n // 3] = 2.0, 0.5
-        actions = CorporateActions(split, dividend, None)
-    return prices, actions, 1 + seed % 5
-
-
 @settings(max_examples=80, deadline=None)
 @given(**CASES, finalize=st.booleans())
 def test_drive_reads_and_books_what_working_every_bar_gives(
     seed, n, every, setting, borrow, acting, finalize
 ):
-    prices, actions, start = _inputs(seed, n, acting)
+    prices, actions, start = random_inputs(seed, n, acting)
     runs = []
     for loop in (_every_bar, drive):
         book = _book(prices, setting, borrow, actions)
@@ -134,7 +109,7 @@ def test_drive_reads_and_books_what_working_every_bar_gives(
 def test_the_childs_loop_logs_what_replays_to_the_book_worked_every_bar(
     seed, n, every, setting, borrow, acting
 ):
-    prices, actions, start = _inputs(seed, n, acting)
+    prices, actions, start = random_inputs(seed, n, acting)
     stepped = _book(prices, setting, borrow, actions)
     decide, called, seen = _strategy(seed, every, prices[3])
     _every_bar(stepped, start, decide, False)
