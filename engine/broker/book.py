@@ -177,7 +177,8 @@ class Book:
         self.leverage = 1.0 / self.margin
         self.equity = np.full(len(self.close), np.nan)
         self.position = np.zeros(len(self.close))
-        self._closes = self.close.astype(np.float64).tolist()  # as floats: read every bar
+        # the closes as floats, read every bar (``advance``, ``engine.broker.deferred``)
+        self.close_floats = self.close.astype(np.float64).tolist()
 
     # --- the account -------------------------------------------------------------------
 
@@ -187,7 +188,7 @@ class Book:
 
     @property
     def last_price(self) -> float:
-        return self._closes[self.bar]
+        return self.close_floats[self.bar]
 
     def position_size(self) -> int:
         return sum([int(trade.size) for trade in self.trades])
@@ -248,7 +249,7 @@ class Book:
         if first and self.actions is not None and bar == len(self.close) - 1:
             self._shown = None
             self._delist(bar)
-        price = self._closes[bar]
+        price = self.close_floats[bar]
         size, entered = self.holding()  # ``account_equity`` and ``position_size`` at once
         equity = self.cash + (price * size - entered)
         self.equity[bar] = equity
@@ -272,10 +273,9 @@ class Book:
         on a trade held — only record the equity and the position: their run is written at once,
         each bar's equity by the same operations as ``advance``'s, in the same order (float64
         arithmetic on each element, as on each float), so bit for bit the same."""
-        events = self._event_bars
         while bar < end and not self.broke:
-            quiet = end if events is None else min(end, int(events[events.searchsorted(bar)]))
-            if self.orders or quiet == bar or (self.borrow and self.trades):
+            quiet = min(end, self.acting_from(bar))
+            if quiet == bar:
                 self.advance(bar)
                 bar += 1
                 continue
@@ -291,6 +291,17 @@ class Book:
                 self.advance(stop)
                 stop += 1
             bar = stop
+
+    def acting_from(self, bar: int) -> int:
+        """The first bar from ``bar`` on which more than the close may act on the book:
+        ``bar`` itself while an order is pending, a borrow fee is charged on a trade held or
+        the book is broke; else the next bar a corporate action may act on, or the end. The
+        bars before it only record the equity and the position (``advance_to``,
+        ``engine.broker.deferred.Deferred``)."""
+        if self.orders or self.broke or (self.borrow and self.trades):
+            return bar
+        events = self._event_bars
+        return len(self.close) if events is None else int(events[events.searchsorted(bar)])
 
     @cached_property
     def _event_bars(self) -> np.ndarray | None:

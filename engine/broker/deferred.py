@@ -29,7 +29,7 @@ class Deferred:
     def __init__(self, book: Book, start: int) -> None:
         self.book = book
         self.worked = start
-        self._closes = book._closes
+        self._closes = book.close_floats
         self._cash, self._size, self._entered = 0.0, 0, 0.0
         self._ended: dict | None = None
         self.settle()
@@ -63,15 +63,10 @@ class Deferred:
         """Take the book as it is now (worked, or given decisions): the next bar on which
         something may act, and the holding that values the bars until then."""
         book = self.book
-        if book.orders or book.broke or (book.borrow and book.trades):
-            self._until = self.worked
-            return
-        events = book._event_bars
-        self._until = (
-            len(self._closes) if events is None else int(events[events.searchsorted(self.worked)])
-        )
-        self._size, self._entered = book.holding()
-        self._cash = book.cash
+        self._until = book.acting_from(self.worked)
+        if self._until > self.worked:
+            self._size, self._entered = book.holding()
+            self._cash = book.cash
 
     def end(self, bar: int) -> None:
         """The run is over after ``bar`` (before ``Book.finish``): every bar through it is
