@@ -26,7 +26,7 @@ from backtest_strategy.refs import Refs, ticker_of
 from backtest_strategy.request import fee_fields, setting_fields, window
 from backtest_strategy.strategy import Strategy
 from data.adjust import RAW
-from engine.broker.book import Book, book_costs, drive
+from engine.broker.book import Book, book_costs, drive, reading
 from engine.broker.shown import adjusted_decider
 from engine.corporate import CorporateActions
 from engine.params import TRADING_DAYS
@@ -37,11 +37,10 @@ def _wired(host: Host) -> Any:
     """``host.next`` with its state and decisions passed through JSON, as the sandbox's
     pipe passes them: proof that the boundary carries plain data only."""
 
-    def decide(bar: int, states: Any) -> list[dict]:
-        state = states.state(bar)  # read whole, every bar: what would cross the pipe
+    def decide(state: dict) -> list[dict]:  # read whole, every bar: what would cross the pipe
         return json.loads(json.dumps(host.next(json.loads(json.dumps(state)))))
 
-    return decide
+    return reading(decide)
 
 
 class Backtest:

@@ -27,7 +27,7 @@ import numpy as np
 from engine.broker.book import Book
 from engine.broker.costs import Costs
 from engine.broker.deferred import Deferred
-from engine.broker.shown import shown_state, traded_decisions
+from engine.broker.shown import ShownStates, traded_decisions
 from engine.corporate import CorporateActions
 
 PAGE_BYTES = 1 << 20
@@ -112,24 +112,18 @@ def factors_from_payload(adjusted: dict | None) -> tuple[np.ndarray, np.ndarray]
 
 
 class _ChildStates:
-    """What the strategy reads in the child (``Deferred.state``): in adjusted units when it
-    reads adjusted bars, and through the pipe's JSON (``wire``) once a mutable tag was
-    booked (``copied``: the book's records would hold the strategy's own objects)."""
+    """What the strategy reads in the child: ``states``' (a ``Deferred``, or its states in
+    adjusted units, ``engine.broker.shown.ShownStates``), through the pipe's JSON (``wire``)
+    once a mutable tag was booked (``copied``: the book's records would hold the strategy's
+    own objects)."""
 
-    __slots__ = ("adjusted", "copied", "deferred", "wire")
+    __slots__ = ("copied", "states", "wire")
 
-    def __init__(
-        self,
-        deferred: Deferred,
-        adjusted: tuple[np.ndarray, np.ndarray] | None,
-        wire: Callable[[Any], tuple[Any, int]],
-    ) -> None:
-        self.deferred, self.adjusted, self.wire, self.copied = deferred, adjusted, wire, False
+    def __init__(self, states: Any, wire: Callable[[Any], tuple[Any, int]]) -> None:
+        self.states, self.wire, self.copied = states, wire, False
 
     def state(self, bar: int) -> dict:
-        state = self.deferred.state(bar)
-        if self.adjusted is not None:
-            state = shown_state(state, self.adjusted[0], self.adjusted[1])
+        state = self.states.state(bar)
         return self.wire(state)[0] if self.copied else state
 
 
@@ -154,7 +148,8 @@ def driven(
     log: list = []
     size = 0
     deferred = Deferred(book, start)
-    states = _ChildStates(deferred, adjusted, wire)
+    shown = deferred if adjusted is None else ShownStates(deferred, adjusted[0], adjusted[1])
+    states = _ChildStates(shown, wire)
     bar = start - 1
     refused = (ValueError, TypeError, ArithmeticError)
     for bar in range(start, len(book.close)):
